@@ -1,0 +1,72 @@
+// One error hierarchy for all of Coffer: every failure carries a stable string code from CATALOGUE.
+// Messages never contain secrets, tokens or plaintext; crypto failures stay deliberately vague.
+
+/** Every error code, its HTTP status (the one place codes map to statuses) and what it means. */
+export const CATALOGUE = {
+  INVALID_ARGUMENT: { status: 400, description: 'A parameter is missing, malformed or out of range.' },
+  UNSUPPORTED_ALGORITHM: { status: 400, description: 'The algorithm or key spec is unknown, or refused as weak.' },
+  INCOMPATIBLE_ALGORITHM: { status: 400, description: "The algorithm does not fit the key's spec or usage." },
+  KEY_USAGE_NOT_ALLOWED: { status: 400, description: "The operation is outside the key's usage fixed at creation." },
+  INVALID_DIGEST: { status: 400, description: "A precomputed digest has the wrong length for the algorithm's hash." },
+  DIGEST_NOT_SUPPORTED: { status: 400, description: 'The algorithm signs whole messages only (Ed25519, ML-DSA).' },
+  INPUT_TOO_LARGE: { status: 413, description: 'The input exceeds the limit for this operation.' },
+  INVALID_KEY_MATERIAL: { status: 400, description: 'Imported key material does not match the declared key spec.' },
+  ACCESS_DENIED: { status: 403, description: 'The caller may not perform this operation on this resource.' },
+  KEY_NOT_FOUND: { status: 404, description: 'No key with this id or name is visible to the caller.' },
+  KEY_ALREADY_EXISTS: { status: 409, description: 'A key with this name already exists in the project.' },
+  KEY_VERSION_NOT_FOUND: { status: 404, description: 'The key has no such version.' },
+  KEY_VERSION_DISABLED: { status: 400, description: 'The key version is below the minimum version allowed for decryption and verification.' },
+  KEY_DISABLED: { status: 409, description: 'The key is disabled; enable it to use it.' },
+  KEY_PENDING_DELETION: { status: 409, description: 'The key is scheduled for deletion; cancel the deletion to use it.' },
+  KEY_DESTROYED: { status: 410, description: 'The key material has been destroyed.' },
+  KEY_NOT_EXPORTABLE: { status: 403, description: 'The key is not exportable.' },
+  INVALID_STATE_TRANSITION: { status: 409, description: "The key's current state does not allow this change." },
+  CRYPTO_DECRYPT_FAILED: { status: 400, description: 'Decryption or unwrapping failed (wrong key, context, or altered input).' },
+  STORE_CONFLICT: { status: 409, description: 'The record changed concurrently; re-read and retry.' },
+  STORE_UNAVAILABLE: { status: 503, description: 'The store cannot be reached; writes fail fast.' },
+  STORE_CORRUPT: { status: 500, description: 'The store returned a record that is malformed.' },
+  BARRIER_INTEGRITY_FAILED: { status: 500, description: 'A stored record failed authentication: edited, swapped or replayed.' },
+  DOMAIN_UNINITIALIZED: { status: 503, description: 'The security domain has not been initialised.' },
+  DOMAIN_ALREADY_INITIALIZED: { status: 409, description: 'The security domain is already initialised.' },
+  DOMAIN_SEALED: { status: 503, description: 'The node is sealed; only status and unseal work.' },
+  DOMAIN_ALREADY_UNSEALED: { status: 409, description: 'The node is already unsealed.' },
+  UNSEAL_SHARE_INVALID: { status: 400, description: 'The unseal share is corrupted, wrong or not for this domain.' },
+  UNSEAL_SHARE_DUPLICATE: { status: 409, description: "This custodian's share was already submitted." },
+  UNSEAL_SESSION_INVALID: { status: 400, description: 'The unseal session is unknown or has expired.' },
+  AUDIT_UNAVAILABLE: { status: 503, description: 'The audit journal cannot be written, so the operation was refused.' },
+  AUDIT_CHAIN_INVALID: { status: 500, description: 'The audit journal failed verification.' },
+  INTERNAL_ERROR: { status: 500, description: 'An unexpected error; details are in the node log, never in the response.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof CATALOGUE;
+
+export const ERROR_CODES = Object.keys(CATALOGUE) as readonly ErrorCode[];
+
+export class CofferError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CofferError';
+    this.code = code;
+  }
+
+  get status(): number {
+    return CATALOGUE[this.code].status;
+  }
+}
+
+export function isCofferError(error: unknown, code?: ErrorCode): error is CofferError {
+  return error instanceof CofferError && (code === undefined || error.code === code);
+}
+
+/** The one vague error for every decryption or unwrap failure, whatever its reason. */
+export function decryptFailed(cause?: unknown): CofferError {
+  return new CofferError('CRYPTO_DECRYPT_FAILED', 'decryption failed', cause === undefined ? undefined : { cause });
+}
+
+/** Maps anything thrown to a CofferError; unknown errors become INTERNAL_ERROR with a generic message. */
+export function toCofferError(error: unknown): CofferError {
+  if (error instanceof CofferError) return error;
+  return new CofferError('INTERNAL_ERROR', 'internal error', { cause: error });
+}
