@@ -12,6 +12,8 @@ export interface KeyRepository {
   update(record: KeyRecord, expectedRevision: number): Promise<StoredKey>;
   /** Keys of one project, ordered by name, after `after` (a name), at most `limit`. */
   list(project: string, options?: { after?: string; limit?: number }): Promise<StoredKey[]>;
+  /** Every key in id order, after `after` (an id), at most `limit`: for sweeps such as deletion. */
+  scan(options?: { after?: string; limit?: number }): Promise<StoredKey[]>;
 }
 
 export type AuditOutcome = 'ALLOWED' | 'DENIED' | 'FAILED';

@@ -1,0 +1,287 @@
+// Cryptographic operations on stored keys: encrypt/decrypt with self-describing ciphertexts,
+// sign/verify (message or digest), MACs, data keys, key wrapping, public keys and random bytes.
+import { createPublicKey, randomBytes } from 'node:crypto';
+import {
+  computeMac, decrypt, encrypt, publicKeySpki, resolveEncryptionAlgorithm, resolveMacAlgorithm,
+  resolveSigningAlgorithm, resolveWrappingAlgorithm, sign, specInfo, verify, verifyMac, wrap,
+  checkOperation,
+} from '../algorithms/index.ts';
+import type { EncryptionAlgorithm, SignatureFormat, SignInput, SigningAlgorithm } from '../algorithms/names.ts';
+import { CofferError, decryptFailed } from '../errors.ts';
+import { authorizeRandom } from './authorization.ts';
+import type { Caller } from './caller.ts';
+import { decodeHeader, encodeHeader } from './ciphertext-format.ts';
+import { sha256Hex, type AuditScope, type EngineContext, type KeyRef } from './engine-context.ts';
+import { canonicalContext, requireBytes, requireInteger } from './input-validation.ts';
+import { acceptedVersions, requireUsable, selectDecryptVersion, selectVersion } from './key-state.ts';
+
+const MAX_PLAINTEXT = 4 * 1024 * 1024;
+const MAX_CIPHERTEXT = MAX_PLAINTEXT + 1024;
+const MAX_MESSAGE = 16 * 1024 * 1024;
+const MAX_SIGNATURE = 8192;
+const MAX_MAC_MESSAGE = 16 * 1024 * 1024;
+const MAX_RANDOM = 1024;
+
+export interface EncryptResult { readonly ciphertext: Buffer; readonly keyId: string; readonly keyVersion: number; readonly algorithm: EncryptionAlgorithm }
+export interface DecryptResult { readonly plaintext: Buffer; readonly keyId: string; readonly keyVersion: number; readonly algorithm: EncryptionAlgorithm }
+export interface SignResult { readonly signature: Buffer; readonly keyId: string; readonly keyVersion: number; readonly algorithm: SigningAlgorithm }
+export interface VerifyResult { readonly valid: boolean; readonly keyId: string; readonly keyVersion?: number }
+export interface MacResult { readonly mac: Buffer; readonly keyId: string; readonly keyVersion: number }
+export interface DataKeyResult { readonly plaintext?: Buffer; readonly ciphertext: Buffer; readonly keyId: string; readonly keyVersion: number }
+export interface WrapResult { readonly wrappedKey: Buffer; readonly wrappingKeyId: string; readonly wrappingKeyVersion: number; readonly targetKeyId: string; readonly targetKeyVersion: number }
+export interface PublicKeyResult { readonly keyId: string; readonly keyVersion: number; readonly spec: string; readonly der: Buffer; readonly pem: string }
+
+export interface SignRequest {
+  readonly algorithm: string;
+  /** Exactly one of message and digest. */
+  readonly message?: Uint8Array;
+  readonly digest?: Uint8Array;
+  readonly format?: SignatureFormat;
+}
+
+export interface VerifyRequest extends SignRequest {
+  readonly signature: Uint8Array;
+  /** Without it every version from the newest down to minDecryptVersion is tried. */
+  readonly keyVersion?: number;
+}
+
+function signInput(request: SignRequest, scope: AuditScope): SignInput {
+  if ((request.message === undefined) === (request.digest === undefined)) {
+    throw new CofferError('INVALID_ARGUMENT', 'give exactly one of message and digest');
+  }
+  if (request.message !== undefined) {
+    const message = requireBytes(request.message, 'message', MAX_MESSAGE);
+    scope.inputDigest = sha256Hex(message);
+    return { type: 'MESSAGE', message };
+  }
+  const digest = requireBytes(request.digest, 'digest', 64, 1);
+  scope.inputDigest = Buffer.from(digest).toString('hex');
+  return { type: 'DIGEST', digest };
+}
+
+function signatureFormat(value: unknown): SignatureFormat | undefined {
+  if (value === undefined || value === 'DER' || value === 'RAW') return value;
+  throw new CofferError('INVALID_ARGUMENT', "signature format must be 'DER' or 'RAW'");
+}
+
+export class CryptoOperations {
+  readonly #ctx: EngineContext;
+
+  constructor(ctx: EngineContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Encrypts under the key's newest version. AES binds the header and encryption context as AAD. */
+  encrypt(caller: Caller, ref: KeyRef, plaintext: Uint8Array, options: { context?: Readonly<Record<string, string>>; algorithm?: string } = {}): Promise<EncryptResult> {
+    return this.#ctx.audited(caller, 'crypto.encrypt', {}, async (scope) => {
+      requireBytes(plaintext, 'plaintext', MAX_PLAINTEXT);
+      const context = canonicalContext(options.context);
+      const { record } = await this.#ctx.load(caller, ref, 'use', scope);
+      requireUsable(record);
+      const algorithm = options.algorithm === undefined ? specInfo(record.spec).encryptionAlgorithms[0] : resolveEncryptionAlgorithm(options.algorithm);
+      if (algorithm === undefined) throw new CofferError('KEY_USAGE_NOT_ALLOWED', 'the key cannot encrypt');
+      checkOperation(record.spec, record.usage, 'ENCRYPT', algorithm);
+      const version = selectVersion(record, record.currentVersion);
+      scope.keyVersion = version.version;
+      const header = encodeHeader({ algorithm, keyId: record.id, keyVersion: version.version });
+      const prepared = this.#ctx.prepared(record, version);
+      const body = algorithm === 'AES_256_GCM'
+        ? encrypt(prepared, algorithm, plaintext, Buffer.concat([header, context]))
+        : rsaEncrypt(prepared, algorithm, plaintext, context);
+      const ciphertext = Buffer.concat([header, body]);
+      scope.inputDigest = sha256Hex(ciphertext);
+      return { ciphertext, keyId: record.id, keyVersion: version.version, algorithm };
+    });
+  }
+
+  /** Decrypts a Coffer ciphertext; key and version come from its header. Every failure is CRYPTO_DECRYPT_FAILED. */
+  decrypt(caller: Caller, ciphertext: Uint8Array, options: { context?: Readonly<Record<string, string>>; keyId?: string } = {}): Promise<DecryptResult> {
+    return this.#ctx.audited(caller, 'crypto.decrypt', {}, async (scope) => {
+      requireBytes(ciphertext, 'ciphertext', MAX_CIPHERTEXT, 1);
+      scope.inputDigest = sha256Hex(ciphertext);
+      const context = canonicalContext(options.context);
+      const { header, headerBytes, payload } = decodeHeader(ciphertext);
+      if (options.keyId !== undefined && options.keyId !== header.keyId) throw decryptFailed();
+      let record;
+      try {
+        ({ record } = await this.#ctx.load(caller, header.keyId, 'use', scope));
+      } catch (error) {
+        // A header naming a key that does not exist is an altered ciphertext, nothing more.
+        if (error instanceof CofferError && error.code === 'KEY_NOT_FOUND') throw decryptFailed();
+        throw error;
+      }
+      requireUsable(record);
+      checkOperation(record.spec, record.usage, 'DECRYPT', header.algorithm);
+      scope.keyVersion = header.keyVersion;
+      let version;
+      try {
+        version = selectDecryptVersion(record, header.keyVersion);
+      } catch (error) {
+        if (error instanceof CofferError && error.code === 'KEY_VERSION_NOT_FOUND') throw decryptFailed();
+        throw error;
+      }
+      const prepared = this.#ctx.prepared(record, version);
+      const plaintext = header.algorithm === 'AES_256_GCM'
+        ? decrypt(prepared, header.algorithm, payload, Buffer.concat([headerBytes, context]))
+        : rsaDecrypt(prepared, header.algorithm, payload, context);
+      return { plaintext, keyId: record.id, keyVersion: version.version, algorithm: header.algorithm };
+    });
+  }
+
+  sign(caller: Caller, ref: KeyRef, request: SignRequest): Promise<SignResult> {
+    return this.#ctx.audited(caller, 'crypto.sign', {}, async (scope) => {
+      const input = signInput(request, scope);
+      const algorithm = resolveSigningAlgorithm(request.algorithm);
+      const format = signatureFormat(request.format);
+      const { record } = await this.#ctx.load(caller, ref, 'use', scope);
+      requireUsable(record);
+      checkOperation(record.spec, record.usage, 'SIGN', algorithm);
+      const version = selectVersion(record, record.currentVersion);
+      scope.keyVersion = version.version;
+      const signature = sign(this.#ctx.prepared(record, version), algorithm, input, format);
+      return { signature, keyId: record.id, keyVersion: version.version, algorithm };
+    });
+  }
+
+  verify(caller: Caller, ref: KeyRef, request: VerifyRequest): Promise<VerifyResult> {
+    return this.#ctx.audited(caller, 'crypto.verify', {}, async (scope) => {
+      const input = signInput(request, scope);
+      const algorithm = resolveSigningAlgorithm(request.algorithm);
+      const format = signatureFormat(request.format);
+      const signature = requireBytes(request.signature, 'signature', MAX_SIGNATURE);
+      const { record } = await this.#ctx.load(caller, ref, 'use', scope);
+      requireUsable(record);
+      checkOperation(record.spec, record.usage, 'VERIFY', algorithm);
+      const candidates = request.keyVersion === undefined
+        ? acceptedVersions(record)
+        : [selectDecryptVersion(record, requireInteger(request.keyVersion, 'keyVersion', 1, 2 ** 31))];
+      for (const version of candidates) {
+        if (verify(this.#ctx.prepared(record, version), algorithm, input, signature, format)) {
+          scope.keyVersion = version.version;
+          return { valid: true, keyId: record.id, keyVersion: version.version };
+        }
+      }
+      scope.detail = { valid: false };
+      return { valid: false, keyId: record.id };
+    });
+  }
+
+  generateMac(caller: Caller, ref: KeyRef, message: Uint8Array, options: { algorithm?: string } = {}): Promise<MacResult> {
+    return this.#ctx.audited(caller, 'crypto.generate-mac', {}, async (scope) => {
+      requireBytes(message, 'message', MAX_MAC_MESSAGE);
+      const { record } = await this.#ctx.load(caller, ref, 'use', scope);
+      requireUsable(record);
+      const algorithm = this.#macAlgorithm(record.spec, options.algorithm);
+      checkOperation(record.spec, record.usage, 'GENERATE_MAC', algorithm);
+      const version = selectVersion(record, record.currentVersion);
+      scope.keyVersion = version.version;
+      return { mac: computeMac(this.#ctx.prepared(record, version), algorithm, message), keyId: record.id, keyVersion: version.version };
+    });
+  }
+
+  verifyMac(caller: Caller, ref: KeyRef, message: Uint8Array, mac: Uint8Array, options: { algorithm?: string } = {}): Promise<VerifyResult> {
+    return this.#ctx.audited(caller, 'crypto.verify-mac', {}, async (scope) => {
+      requireBytes(message, 'message', MAX_MAC_MESSAGE);
+      requireBytes(mac, 'mac', 64);
+      const { record } = await this.#ctx.load(caller, ref, 'use', scope);
+      requireUsable(record);
+      const algorithm = this.#macAlgorithm(record.spec, options.algorithm);
+      checkOperation(record.spec, record.usage, 'VERIFY_MAC', algorithm);
+      for (const version of acceptedVersions(record)) {
+        if (verifyMac(this.#ctx.prepared(record, version), algorithm, message, mac)) {
+          scope.keyVersion = version.version;
+          return { valid: true, keyId: record.id, keyVersion: version.version };
+        }
+      }
+      scope.detail = { valid: false };
+      return { valid: false, keyId: record.id };
+    });
+  }
+
+  #macAlgorithm(spec: Parameters<typeof specInfo>[0], requested: string | undefined) {
+    if (requested !== undefined) return resolveMacAlgorithm(requested);
+    const algorithm = specInfo(spec).macAlgorithm;
+    if (algorithm === undefined) throw new CofferError('KEY_USAGE_NOT_ALLOWED', 'the key cannot compute MACs');
+    return algorithm;
+  }
+
+  /** A fresh data key for envelope encryption: its plaintext (unless withoutPlaintext) and a Coffer ciphertext of it. */
+  generateDataKey(caller: Caller, ref: KeyRef, options: { bytes?: number; context?: Readonly<Record<string, string>>; withoutPlaintext?: boolean } = {}): Promise<DataKeyResult> {
+    return this.#ctx.audited(caller, 'crypto.generate-data-key', {}, async (scope) => {
+      const length = options.bytes === undefined ? 32 : requireInteger(options.bytes, 'bytes', 16, 64);
+      const context = canonicalContext(options.context);
+      const { record } = await this.#ctx.load(caller, ref, 'use', scope);
+      requireUsable(record);
+      checkOperation(record.spec, record.usage, 'ENCRYPT', 'AES_256_GCM');
+      const version = selectVersion(record, record.currentVersion);
+      scope.keyVersion = version.version;
+      const plaintext = randomBytes(length);
+      const header = encodeHeader({ algorithm: 'AES_256_GCM', keyId: record.id, keyVersion: version.version });
+      const body = encrypt(this.#ctx.prepared(record, version), 'AES_256_GCM', plaintext, Buffer.concat([header, context]));
+      const ciphertext = Buffer.concat([header, body]);
+      scope.inputDigest = sha256Hex(ciphertext);
+      if (options.withoutPlaintext === true) {
+        plaintext.fill(0);
+        return { ciphertext, keyId: record.id, keyVersion: version.version };
+      }
+      return { plaintext, ciphertext, keyId: record.id, keyVersion: version.version };
+    });
+  }
+
+  /** Exports an exportable key's current version wrapped under a WRAP_UNWRAP key. */
+  wrapKey(caller: Caller, wrappingRef: KeyRef, targetRef: KeyRef, options: { algorithm: string }): Promise<WrapResult> {
+    return this.#ctx.audited(caller, 'crypto.wrap-key', {}, async (scope) => {
+      const algorithm = resolveWrappingAlgorithm(options.algorithm);
+      const targetScope: AuditScope = {};
+      const target = await this.#ctx.load(caller, targetRef, 'manage', targetScope);
+      scope.detail = { targetKeyId: target.record.id };
+      requireUsable(target.record);
+      if (!target.record.exportable) throw new CofferError('KEY_NOT_EXPORTABLE', 'the key is not exportable');
+      const { record } = await this.#ctx.load(caller, wrappingRef, 'use', scope);
+      requireUsable(record);
+      checkOperation(record.spec, record.usage, 'WRAP', algorithm);
+      const version = selectVersion(record, record.currentVersion);
+      const targetVersion = selectVersion(target.record, target.record.currentVersion);
+      scope.keyVersion = version.version;
+      scope.detail = { targetKeyId: target.record.id, targetKeyVersion: targetVersion.version };
+      if (targetVersion.material === undefined) throw new CofferError('KEY_DESTROYED', 'the key material has been destroyed');
+      const wrappedKey = wrap(this.#ctx.prepared(record, version), algorithm, targetVersion.material);
+      return { wrappedKey, wrappingKeyId: record.id, wrappingKeyVersion: version.version, targetKeyId: target.record.id, targetKeyVersion: targetVersion.version };
+    });
+  }
+
+  /** The public half (SPKI) of an asymmetric key version, for offline verification or encryption. */
+  getPublicKey(caller: Caller, ref: KeyRef, options: { version?: number } = {}): Promise<PublicKeyResult> {
+    return this.#ctx.audited(caller, 'key.get-public-key', {}, async (scope) => {
+      const { record } = await this.#ctx.load(caller, ref, 'read', scope);
+      checkOperation(record.spec, record.usage, 'GET_PUBLIC_KEY');
+      if (record.state === 'DESTROYED') throw new CofferError('KEY_DESTROYED', 'the key has been destroyed');
+      const version = selectVersion(record, options.version === undefined ? record.currentVersion : requireInteger(options.version, 'version', 1, 2 ** 31));
+      scope.keyVersion = version.version;
+      const der = version.publicKey === undefined ? publicKeySpki(this.#ctx.prepared(record, version)) : Buffer.from(version.publicKey);
+      const pem = createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString();
+      return { keyId: record.id, keyVersion: version.version, spec: record.spec, der, pem };
+    });
+  }
+
+  /** Random bytes from the platform CSPRNG (1–1024). */
+  random(caller: Caller, bytes: number): Promise<Buffer> {
+    return this.#ctx.audited(caller, 'crypto.random', {}, (scope) => {
+      authorizeRandom(caller);
+      const length = requireInteger(bytes, 'bytes', 1, MAX_RANDOM);
+      scope.detail = { bytes: length };
+      return randomBytes(length);
+    });
+  }
+}
+
+function rsaEncrypt(prepared: Parameters<typeof encrypt>[0], algorithm: EncryptionAlgorithm, plaintext: Uint8Array, context: Buffer): Buffer {
+  // RSA-OAEP has no associated data here; refuse a context rather than silently ignore it.
+  if (context.length > 0) throw new CofferError('INVALID_ARGUMENT', 'an encryption context needs a symmetric key');
+  return encrypt(prepared, algorithm, plaintext);
+}
+
+function rsaDecrypt(prepared: Parameters<typeof decrypt>[0], algorithm: EncryptionAlgorithm, payload: Uint8Array, context: Buffer): Buffer {
+  if (context.length > 0) throw decryptFailed();
+  return decrypt(prepared, algorithm, payload);
+}

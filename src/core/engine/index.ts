@@ -1,0 +1,9 @@
+export { KeyEngine, type KeyEngineOptions } from './key-engine.ts';
+export { KeyManager, MIN_DELETION_DAYS, MAX_DELETION_DAYS, type CreateKeyInput, type ImportKeyInput, type UpdateKeyInput } from './key-manager.ts';
+export {
+  CryptoOperations, type DataKeyResult, type DecryptResult, type EncryptResult, type MacResult, type PublicKeyResult,
+  type SignRequest, type SignResult, type VerifyRequest, type VerifyResult, type WrapResult,
+} from './crypto-operations.ts';
+export type { KeyRef } from './engine-context.ts';
+export type { KeyMetadata } from './key-metadata.ts';
+export { ROLES, type Caller, type Role } from './caller.ts';
