@@ -1,0 +1,298 @@
+// The node-local audit journal: hash-chained JSON lines, group-committed, checkpointed, fail closed.
+
+import type { FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CofferError } from '../core/errors.ts';
+import type { AuditEvent, AuditSink, Clock } from '../core/ports.ts';
+import { encodeEntry, type AuditEntry, type ChainHead } from './audit-entry.ts';
+import { BatchBuffer } from './batch-buffer.ts';
+import { createCheckpoint, encodeCheckpoint, type CheckpointSigner } from './checkpoint.ts';
+import { eventProblem } from './event-validation.ts';
+import { drainQueues, ForwardQueue } from './forward-queue.ts';
+import { openJournalFile, writeFully } from './journal-file.ts';
+import { checkJournalOptions, type AuditJournalOptions, type JournalConfig } from './journal-options.ts';
+import { recoverJournal, type RecoveredJournal } from './journal-recovery.ts';
+import { entryLeafHash, type CompactRange } from './merkle.ts';
+
+export interface JournalStats {
+  /** Entries made durable by this instance. */
+  readonly entries: number;
+  /** Write + fdatasync rounds (group commits). */
+  readonly batches: number;
+  /** Checkpoints made durable by this instance. */
+  readonly checkpoints: number;
+  /** Forwarder deliveries that failed or were dropped. */
+  readonly forwardErrors: number;
+}
+
+interface Waiter {
+  /** The entry's seq; -1 for a barrier that only waits for everything before it. */
+  readonly seq: number;
+  readonly resolve: (seq: number) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+// How long close() waits for forwarders to finish: they are best effort and must not hang a shutdown.
+const FORWARDER_DRAIN_MS = 5000;
+// A second writer in this process would fork the chain; other processes are the operator's concern.
+const openPaths = new Set<string>();
+
+/**
+ * Appends audit events to a file as hash-chained JSON lines. `append` (and `record`, which also
+ * gives the entry's seq) resolves only once the entry is on stable storage. Appends that arrive while a write and fdatasync are in
+ * flight are committed together in the next one. After any write failure the journal refuses every
+ * append with AUDIT_UNAVAILABLE until it is closed and reopened.
+ */
+export class AuditJournal implements AuditSink {
+  readonly #file: FileHandle;
+  readonly #path: string;
+  readonly #node: string;
+  readonly #signer: CheckpointSigner | undefined;
+  readonly #every: number;
+  readonly #clock: Clock;
+  readonly #queues: readonly ForwardQueue[];
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #range: CompactRange;
+
+  #nextSeq: number;
+  #prevHash: string;
+  #checkpointedSize: number;
+  #durable: ChainHead;
+
+  // The batch being gathered: its lines' bytes in file order, the appends waiting on them, copies for forwarders.
+  readonly #batch = new BatchBuffer();
+  #waiters: Waiter[] = [];
+  #entries: AuditEntry[] = [];
+  #batchEntries = 0;
+  #batchCheckpoints = 0;
+
+  #writing = false;
+  #scheduled = false;
+  #failure: CofferError | undefined;
+  #closed: Promise<void> | undefined;
+  #totals = { entries: 0, batches: 0, checkpoints: 0 };
+
+  private constructor(file: FileHandle, path: string, config: JournalConfig, recovered: RecoveredJournal) {
+    this.#file = file;
+    this.#path = path;
+    this.#node = config.nodeId;
+    this.#signer = config.signer;
+    this.#every = config.checkpointEvery;
+    this.#clock = config.clock;
+    this.#queues = config.sinks.map((sink) => new ForwardQueue(sink));
+    this.#range = recovered.range;
+    this.#nextSeq = recovered.head.seq + 1;
+    this.#prevHash = recovered.head.hash;
+    this.#checkpointedSize = recovered.checkpointedSize;
+    this.#durable = recovered.head;
+    // A crash can tear the checkpoint that was due; write it before any new entry so that no run of
+    // entries without a checkpoint is ever longer than checkpointEvery.
+    if (this.#nextSeq - this.#checkpointedSize >= this.#every) this.#queueCheckpoint();
+    if (config.checkpointIntervalMs !== undefined) {
+      this.#timer = setInterval(() => {
+        if (this.#failure !== undefined || this.#closed !== undefined || this.#nextSeq === this.#checkpointedSize) return;
+        this.#queueCheckpoint();
+        this.#schedule();
+      }, config.checkpointIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /**
+   * Opens (or creates) the journal at `options.path`: cuts a torn last line left by a crash (it was
+   * never acknowledged), re-checks the tail since the last checkpoint, and continues seq and chain.
+   * INVALID_ARGUMENT for bad options or a file of another node, AUDIT_CHAIN_INVALID for a tail that
+   * does not verify, AUDIT_UNAVAILABLE when the file cannot be opened or written.
+   */
+  static async open(options: AuditJournalOptions): Promise<AuditJournal> {
+    const config = checkJournalOptions(options);
+    const path = resolve(config.path);
+    if (openPaths.has(path)) throw new CofferError('INVALID_ARGUMENT', 'this audit journal is already open in this process');
+    openPaths.add(path);
+    let file: FileHandle | undefined;
+    try {
+      file = await openJournalFile(path);
+      const recovered = await recoverJournal(file);
+      if (recovered.node !== undefined && recovered.node !== config.nodeId) {
+        throw new CofferError('INVALID_ARGUMENT', 'the audit journal belongs to another node');
+      }
+      const journal = new AuditJournal(file, path, config, recovered);
+      if (journal.#failure !== undefined) {
+        clearInterval(journal.#timer);
+        throw journal.#failure;
+      }
+      journal.#schedule();
+      return journal;
+    } catch (error) {
+      openPaths.delete(path);
+      await file?.close().catch(() => undefined);
+      if (error instanceof CofferError) throw error;
+      throw new CofferError('AUDIT_UNAVAILABLE', 'the audit journal cannot be opened', { cause: error });
+    }
+  }
+
+  /** Appends an event; resolves once it is durable. Never logs the event. */
+  append(event: AuditEvent): Promise<void> {
+    const { promise, resolve: done, reject } = Promise.withResolvers<undefined>();
+    this.#enqueue(event, () => {
+      done(undefined);
+    }, reject);
+    return promise;
+  }
+
+  /** Like append, but resolves with the entry's seq. */
+  record(event: AuditEvent): Promise<number> {
+    const { promise, resolve: done, reject } = Promise.withResolvers<number>();
+    this.#enqueue(event, done, reject);
+    return promise;
+  }
+
+  #enqueue(event: AuditEvent, done: (seq: number) => void, reject: (error: unknown) => void): void {
+    const problem = eventProblem(event);
+    const refusal = this.#failure
+      ?? (this.#closed === undefined ? undefined : new CofferError('AUDIT_UNAVAILABLE', 'the audit journal is closed'))
+      ?? (problem === undefined ? undefined : new CofferError('INVALID_ARGUMENT', `invalid audit event: ${problem}`));
+    if (refusal !== undefined) {
+      reject(refusal);
+      return;
+    }
+    const seq = this.#nextSeq;
+    const { entry, hash, line } = encodeEntry(event, seq, this.#node, this.#prevHash);
+    this.#nextSeq = seq + 1;
+    this.#prevHash = hash;
+    this.#range.push(entryLeafHash(hash));
+    this.#batch.push(line);
+    this.#batchEntries += 1;
+    if (this.#queues.length > 0) {
+      // Frozen: every forwarder gets the same objects, and none may change what another sees.
+      if (entry.detail !== undefined) Object.freeze(entry.detail);
+      this.#entries.push(Object.freeze(entry) as AuditEntry);
+    }
+    this.#waiters.push({ seq, resolve: done, reject });
+    if (this.#nextSeq - this.#checkpointedSize >= this.#every) this.#queueCheckpoint();
+    this.#schedule();
+  }
+
+  /** The last durable entry: seq -1 and the genesis hash when the journal is empty. */
+  head(): ChainHead {
+    return this.#durable;
+  }
+
+  stats(): JournalStats {
+    const forwardErrors = this.#queues.reduce((sum, queue) => sum + queue.errors, 0);
+    return { ...this.#totals, forwardErrors };
+  }
+
+  /**
+   * Writes a final checkpoint, flushes, waits (boundedly) for forwarders, and closes the file. Rejects
+   * with AUDIT_UNAVAILABLE only if that final flush fails; a journal that had already failed (and
+   * reported it to the appends) closes quietly.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#shutdown();
+    return this.#closed;
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    let failure: CofferError | undefined;
+    if (this.#failure === undefined) {
+      if (this.#nextSeq > this.#checkpointedSize) this.#queueCheckpoint();
+      await this.#barrier().catch((error: unknown) => {
+        failure = this.#failure ?? new CofferError('AUDIT_UNAVAILABLE', 'the audit journal could not be written', { cause: error });
+      });
+    }
+    await drainQueues(this.#queues, FORWARDER_DRAIN_MS);
+    try {
+      await this.#file.close();
+    } catch (error) {
+      failure ??= new CofferError('AUDIT_UNAVAILABLE', 'the audit journal could not be closed', { cause: error });
+    }
+    openPaths.delete(this.#path);
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Settles once everything queued before it is durable (or rejects if the journal failed). */
+  #barrier(): Promise<number> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const { promise, resolve: done, reject } = Promise.withResolvers<number>();
+    this.#waiters.push({ seq: -1, resolve: done, reject });
+    this.#schedule();
+    return promise;
+  }
+
+  /** Queues a checkpoint over every entry queued so far, right after the last of them. */
+  #queueCheckpoint(): void {
+    const treeSize = this.#nextSeq;
+    let line: string;
+    try {
+      const time = this.#clock.now().toISOString();
+      const fields = { treeSize, rootHash: this.#range.root(), time, node: this.#node, range: this.#range.roots() };
+      line = encodeCheckpoint(createCheckpoint(fields, this.#signer));
+    } catch (error) {
+      // Without its checkpoint the journal would silently lose tamper evidence: fail closed.
+      this.#fail(error, []);
+      return;
+    }
+    this.#batch.push(line);
+    this.#checkpointedSize = treeSize;
+    this.#batchCheckpoints += 1;
+  }
+
+  /**
+   * Starts the writer on the next microtask, so appends issued together share a batch; while it is
+   * writing, new appends simply accumulate and the running loop picks them up.
+   */
+  #schedule(): void {
+    if (this.#writing || this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      void this.#drain();
+    });
+  }
+
+  /** The single writer: one write and one fdatasync per batch, then every waiter of that batch. Never rejects. */
+  async #drain(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    while (this.#failure === undefined && (this.#batch.length > 0 || this.#waiters.length > 0)) {
+      const bytes = this.#batch.take();
+      const waiters = this.#waiters;
+      const entries = this.#entries;
+      const entryCount = this.#batchEntries;
+      const checkpointCount = this.#batchCheckpoints;
+      const head: ChainHead = { seq: this.#nextSeq - 1, hash: this.#prevHash };
+      this.#waiters = [];
+      this.#entries = [];
+      this.#batchEntries = 0;
+      this.#batchCheckpoints = 0;
+      if (bytes.length > 0) {
+        try {
+          await writeFully(this.#file, bytes);
+          await this.#file.datasync();
+        } catch (error) {
+          this.#fail(error, waiters);
+          break;
+        }
+        this.#totals.batches += 1;
+        this.#totals.entries += entryCount;
+        this.#totals.checkpoints += checkpointCount;
+        this.#durable = head;
+      }
+      for (const waiter of waiters) waiter.resolve(waiter.seq);
+      if (entries.length > 0) for (const queue of this.#queues) queue.push(entries);
+    }
+    this.#writing = false;
+  }
+
+  /** Fails closed: rejects `batch` and everything queued, and refuses all later appends. */
+  #fail(cause: unknown, batch: readonly Waiter[]): void {
+    this.#failure ??= new CofferError('AUDIT_UNAVAILABLE', 'the audit journal could not be written', { cause });
+    const waiting = [...batch, ...this.#waiters];
+    this.#batch.clear();
+    this.#waiters = [];
+    this.#entries = [];
+    for (const waiter of waiting) waiter.reject(this.#failure);
+  }
+}
