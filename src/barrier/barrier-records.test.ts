@@ -85,6 +85,19 @@ describe('record encryption', () => {
     assert.equal(Buffer.from(barrier.decryptRecord('key', 'id-1', 1, v1)).toString(), 'one');
   });
 
+  it('detects a replay of an older version after this node committed a newer one it never read', async () => {
+    const barrier = await unsealedBarrier(domain, [0, 1]);
+    const v1 = barrier.encryptRecord('key', 'id-1', 1, Buffer.from('one'));
+    barrier.noteCommitted('key', 'id-1', 1);
+    barrier.decryptRecord('key', 'id-1', 1, v1);
+    barrier.encryptRecord('key', 'id-1', 2, Buffer.from('two'));
+    // Encrypting alone does not count: the commit might still fail.
+    barrier.decryptRecord('key', 'id-1', 1, v1);
+    barrier.noteCommitted('key', 'id-1', 2);
+    assert.throws(() => barrier.decryptRecord('key', 'id-1', 1, v1), { code: 'BARRIER_INTEGRITY_FAILED' });
+    assert.throws(() => { barrier.noteCommitted('key', 'id-1', 0); }, { code: 'INVALID_ARGUMENT' });
+  });
+
   it('forgets remembered versions when sealed (deletions while sealed could not be reported)', async () => {
     const barrier = await unsealedBarrier(domain, [0, 1]);
     const v1 = barrier.encryptRecord('key', 'id-1', 1, Buffer.from('one'));

@@ -197,6 +197,15 @@ export class Barrier {
     return plaintext;
   }
 
+  /**
+   * Records that `version` of a record was committed by this node, so that an older version put back
+   * later is refused even if this node never read the newer one. Call only after the commit succeeded.
+   */
+  noteCommitted(kind: string, id: string, version: number): void {
+    this.#requireUnsealed();
+    this.#versions.note(kind, id, checkRecordAddress(kind, id, version).version);
+  }
+
   /** Forgets the remembered version of a deleted record, so that it may be created again from version 1. */
   forget(kind: string, id: string): void {
     this.#requireUnsealed();

@@ -12,9 +12,9 @@ import { KeyEngine } from '../core/engine/index.ts';
 import { systemClock, type AuditEvent, type AuditSink, type Clock } from '../core/ports.ts';
 import {
   Barrier, initDomain, parseDomainDescriptor, type BarrierState, type DomainDescriptor, type InitDomainRequest, type PlainShare,
-  type UnsealProgress, type UnsealShareEnvelope,
+  type UnsealProgress, type UnsealSessionInfo, type UnsealShareEnvelope,
 } from '../barrier/index.ts';
-import { openSqliteStore, type Store } from '../store/index.ts';
+import { openSqliteStore, type SqliteStore } from '../store/index.ts';
 import { SealedKeyRepository } from '../store/key-repository/index.ts';
 import { AuditJournal } from '../audit/index.ts';
 
@@ -46,7 +46,7 @@ interface Unsealed {
 
 export class CofferNode {
   readonly nodeId: string;
-  readonly store: Store & { close(): Promise<void> };
+  readonly store: SqliteStore;
   readonly barrier: Barrier;
   readonly journalPath: string;
   readonly #clock: Clock;
@@ -55,7 +55,7 @@ export class CofferNode {
   /** Serialises state changes (init, unseal, seal, close). */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(options: CofferNodeOptions, store: Store & { close(): Promise<void> }, descriptor: DomainDescriptor | undefined) {
+  private constructor(options: CofferNodeOptions, store: SqliteStore, descriptor: DomainDescriptor | undefined) {
     this.nodeId = options.nodeId;
     this.store = store;
     this.#clock = options.clock ?? systemClock;
@@ -136,6 +136,11 @@ export class CofferNode {
       this.barrier.initialize(descriptor);
       return descriptor;
     });
+  }
+
+  /** Starts (or returns) the unseal session whose public key custodians encrypt their shares to. */
+  beginUnseal(): UnsealSessionInfo {
+    return this.barrier.beginUnseal();
   }
 
   /** Development and tests: unseal from plaintext shares held in this process. */

@@ -72,6 +72,8 @@ export class SealedKeyRepository implements KeyRepository {
       }
       throw error;
     }
+    this.#barrier.noteCommitted(KEY_KIND, path, 1);
+    this.#barrier.noteCommitted(NAME_KIND, index, 1);
     return { record, revision: 1 };
   }
 
@@ -81,6 +83,7 @@ export class SealedKeyRepository implements KeyRepository {
     await this.#store.commit([
       { op: 'put', key: path, value: this.#barrier.encryptRecord(KEY_KIND, path, version, encodeKeyRecord(record)), expectVersion: expectedRevision },
     ]);
+    this.#barrier.noteCommitted(KEY_KIND, path, version);
     return { record, revision: version };
   }
 
