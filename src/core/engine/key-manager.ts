@@ -2,7 +2,7 @@
 // period, minimum decrypt version, sharing, and metadata updates. Every call is audited.
 import { randomUUID } from 'node:crypto';
 import {
-  checkSpecUsage, generateKeyMaterial, importKeyMaterial, resolveKeySpec, resolveKeyUsage,
+  checkSpecUsage, generateKeyMaterialAsync, importKeyMaterial, resolveKeySpec, resolveKeyUsage,
   resolveWrappingAlgorithm, unwrap,
 } from '../algorithms/index.ts';
 import { CofferError } from '../errors.ts';
@@ -97,7 +97,8 @@ export class KeyManager {
   create(caller: Caller, input: CreateKeyInput): Promise<KeyMetadata> {
     return this.#ctx.audited(caller, 'key.create', {}, async (scope) => {
       const { spec, usage } = this.#validateCreate(caller, input, scope);
-      const generated = generateKeyMaterial(spec);
+      // Off the event loop: an RSA-4096 key takes long enough to stall every other request.
+      const generated = await generateKeyMaterialAsync(spec);
       const version = this.#version(1, 'GENERATED', generated);
       return this.#persistNew(this.#newRecord(caller, input, spec, usage, version), scope);
     });
@@ -153,12 +154,20 @@ export class KeyManager {
 
   /** Adds a version; new operations use it, older ones still decrypt and verify. */
   rotate(caller: Caller, ref: KeyRef): Promise<KeyMetadata> {
-    return this.#mutate(caller, 'key.rotate', ref, (record, scope) => {
-      requireUsable(record);
-      const next = record.currentVersion + 1;
-      scope.keyVersion = next;
-      const version = this.#version(next, 'GENERATED', generateKeyMaterial(record.spec));
-      return { ...record, versions: [...record.versions, version], currentVersion: next };
+    return this.#ctx.audited(caller, 'key.rotate', {}, async (scope) => {
+      // The spec never changes, so the new material can be generated (off the event loop) before
+      // the compare-and-set update, which may re-read the record on a conflict.
+      const { record: current } = await this.#ctx.load(caller, ref, 'manage', scope);
+      requireUsable(current);
+      const generated = await generateKeyMaterialAsync(current.spec);
+      const saved = await this.#ctx.update(caller, ref, scope, (record) => {
+        requireUsable(record);
+        const next = record.currentVersion + 1;
+        scope.keyVersion = next;
+        const version = this.#version(next, 'GENERATED', generated);
+        return { ...record, versions: [...record.versions, version], currentVersion: next, updatedAt: this.#ctx.nowIso() };
+      });
+      return toMetadata(saved);
     });
   }
 
