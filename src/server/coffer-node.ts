@@ -14,7 +14,7 @@ import {
   Barrier, initDomain, parseDomainDescriptor, type BarrierState, type DomainDescriptor, type InitDomainRequest, type PlainShare,
   type UnsealProgress, type UnsealSessionInfo, type UnsealShareEnvelope,
 } from '../barrier/index.ts';
-import { openSqliteStore, type SqliteStore } from '../store/index.ts';
+import { openSqliteStore, type SqliteStore, type StoreWrite } from '../store/index.ts';
 import { SealedKeyRepository } from '../store/key-repository/index.ts';
 import { AuditJournal } from '../audit/index.ts';
 
@@ -119,14 +119,18 @@ export class CofferNode {
 
   /**
    * Creates the security domain and stores its descriptor. The store write is conditional, so two
-   * nodes racing to initialise the same store cannot both win. The node stays sealed.
+   * nodes racing to initialise the same store cannot both win. The node stays sealed. `alsoWrite`
+   * is committed in the same transaction (the server records the first officer this way).
    */
-  initDomain(request: InitDomainRequest): Promise<DomainDescriptor> {
+  initDomain(request: InitDomainRequest, options: { readonly alsoWrite?: readonly StoreWrite[] } = {}): Promise<DomainDescriptor> {
     return this.#serial(async () => {
       if (this.barrier.state !== 'UNINITIALIZED') throw new CofferError('DOMAIN_ALREADY_INITIALIZED', 'the security domain is already initialised');
       const descriptor = await initDomain(request, { clock: this.#clock });
       try {
-        await this.store.commit([{ op: 'put', key: DOMAIN_DESCRIPTOR_KEY, value: Buffer.from(JSON.stringify(descriptor)), expectVersion: 0 }]);
+        await this.store.commit([
+          { op: 'put', key: DOMAIN_DESCRIPTOR_KEY, value: Buffer.from(JSON.stringify(descriptor)), expectVersion: 0 },
+          ...(options.alsoWrite ?? []),
+        ]);
       } catch (error) {
         if (error instanceof CofferError && error.code === 'STORE_CONFLICT') {
           throw new CofferError('DOMAIN_ALREADY_INITIALIZED', 'the security domain is already initialised');

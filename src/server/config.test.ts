@@ -1,0 +1,78 @@
+// Configuration: defaults, environment overrides, and refusals that name the bad key, all before
+// anything listens.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_DEFAULTS, loadConfig, parseConfig } from './config.ts';
+import { tempDir } from './server-test-kit.ts';
+
+function tlsFiles(dir: string): { certFile: string; keyFile: string; clientCaFile: string } {
+  for (const name of ['server.pem', 'server.key', 'ca.pem']) writeFileSync(join(dir, name), 'placeholder');
+  return { certFile: 'server.pem', keyFile: 'server.key', clientCaFile: 'ca.pem' };
+}
+
+describe('server configuration', () => {
+  it('fills defaults, resolves paths against the file, and freezes the result', (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'coffer.json');
+    writeFileSync(path, JSON.stringify({ dataDir: 'data', nodeId: 'n1', api: { tls: tlsFiles(dir) } }));
+    const config = loadConfig(path, {});
+    assert.equal(config.dataDir, join(dir, 'data'));
+    assert.equal(config.api.host, '127.0.0.1');
+    assert.equal(config.api.port, 8443);
+    assert.equal(config.api.tls.certFile, join(dir, 'server.pem'));
+    assert.equal(config.api.tls.minVersion, 'TLSv1.2');
+    assert.deepEqual(config.health, { host: '127.0.0.1', port: 8081 });
+    assert.equal(config.limits.bodyBytes, CONFIG_DEFAULTS.bodyBytes);
+    assert.equal(config.limits.batchBodyBytes, 4 * 1024 * 1024);
+    assert.deepEqual(config.auth, { tokenTtlSeconds: 900, loginFailuresPerMinute: 5 });
+    assert.equal(config.log.level, 'info');
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.api.tls));
+    assert.throws(() => {
+      (config.api as { port: number }).port = 1;
+    }, TypeError);
+  });
+
+  it('lets COFFER_* variables override the file', (t) => {
+    const dir = tempDir(t);
+    const tls = tlsFiles(dir);
+    const config = parseConfig({ dataDir: 'data', api: { port: 1, tls } }, {
+      baseDir: dir,
+      env: { COFFER_API_PORT: '9443', COFFER_HEALTH_PORT: '0', COFFER_NODE_ID: 'from-env', COFFER_LOG_LEVEL: 'warn', COFFER_DATA_DIR: dir, COFFER_TLS_CA: undefined },
+    });
+    assert.equal(config.api.port, 9443);
+    assert.equal(config.health.port, 0);
+    assert.equal(config.nodeId, 'from-env');
+    assert.equal(config.log.level, 'warn');
+    assert.equal(config.dataDir, dir);
+    const onlyEnv = parseConfig({}, { env: { COFFER_DATA_DIR: dir, COFFER_TLS_CERT: join(dir, 'server.pem'), COFFER_TLS_KEY: join(dir, 'server.key'), COFFER_TLS_CLIENT_CA: join(dir, 'ca.pem') } });
+    assert.equal(onlyEnv.api.tls.clientCaFile, join(dir, 'ca.pem'));
+  });
+
+  it('refuses unknown keys, bad values and unreadable TLS files with INVALID_ARGUMENT naming the key', (t) => {
+    const dir = tempDir(t);
+    const tls = tlsFiles(dir);
+    const base = { dataDir: 'data', api: { tls } };
+    const refuses = (raw: unknown, pattern: RegExp, env: Record<string, string> = {}) => {
+      assert.throws(() => parseConfig(raw, { baseDir: dir, env }), (error: unknown) => {
+        assert.equal((error as { code?: unknown }).code, 'INVALID_ARGUMENT');
+        assert.match((error as Error).message, pattern);
+        return true;
+      });
+    };
+    refuses({ ...base, listen: 1 }, /config listen: unknown key/);
+    refuses({ ...base, api: { ...base.api, tls: { ...tls, ciphers: 'RC4' } } }, /config api\.tls\.ciphers: unknown key/);
+    refuses({ ...base, limits: { bodyByte: 1 } }, /config limits\.bodyByte: unknown key/);
+    refuses({ ...base, api: { ...base.api, port: 70000 } }, /config api\.port: must be an integer/);
+    refuses({ ...base, log: { level: 'loud' } }, /config log\.level: must be one of/);
+    refuses({ ...base, api: { ...base.api, tls: { ...tls, minVersion: 'TLSv1.1' } } }, /api\.tls\.minVersion/);
+    refuses({ api: { tls } }, /config dataDir: is required/);
+    refuses({ ...base, api: { tls: { ...tls, keyFile: 'missing.key' } } }, /config api\.tls\.keyFile: cannot read .*missing\.key/);
+    refuses({ ...base, api: { tls: { certFile: tls.certFile, keyFile: tls.keyFile } } }, /config api\.tls\.clientCaFile: is required/);
+    refuses({ ...base, nodeId: 'has space' }, /config nodeId/);
+    refuses([], /must be a JSON object/);
+    refuses(base, /environment COFFER_API_PORT must be an integer/, { COFFER_API_PORT: '84x3' });
+    assert.throws(() => loadConfig(join(dir, 'absent.json'), {}), { code: 'INVALID_ARGUMENT' });
+  });
+});

@@ -1,0 +1,63 @@
+// What the HTTP layer is handed: the node, a principal directory that lives for one unsealed period,
+// key inventory and request metrics. The directory is rebuilt at each unseal, so sealing drops
+// every login token, and the pending first officer is created before the directory is first used.
+import type { AuditSink } from '../core/ports.ts';
+import type { KeyEngine } from '../core/engine/index.ts';
+import type { Barrier } from '../barrier/index.ts';
+import type { Store } from '../store/index.ts';
+import { applyPendingOfficer } from './bootstrap-officer.ts';
+import type { CofferNode } from './coffer-node.ts';
+import { PrincipalDirectory } from './identity/index.ts';
+import { HttpMetrics } from './http-metrics.ts';
+import { KeyInventory } from './key-inventory.ts';
+
+export type DirectoryFactory = (parts: { readonly store: Store; readonly barrier: Barrier; readonly audit: AuditSink }) => PrincipalDirectory;
+
+/** The production factory: a PrincipalDirectory with the configured token lifetime and login limit. */
+export function principalDirectoryFactory(options: { tokenTtlSeconds?: number; loginFailuresPerMinute?: number } = {}): DirectoryFactory {
+  return (parts) => new PrincipalDirectory({ ...parts, ...options });
+}
+
+export class NodeServices {
+  readonly node: CofferNode;
+  readonly metrics: HttpMetrics;
+  readonly keys: KeyInventory;
+  readonly version: string;
+  readonly #createDirectory: DirectoryFactory;
+  /** Keyed by the journal of the current unsealed period: a new journal means a new directory. */
+  #current: { readonly audit: AuditSink; readonly directory: Promise<PrincipalDirectory> } | undefined;
+
+  constructor(node: CofferNode, options: { createDirectory?: DirectoryFactory; metrics?: HttpMetrics; version?: string } = {}) {
+    this.node = node;
+    this.#createDirectory = options.createDirectory ?? principalDirectoryFactory();
+    this.metrics = options.metrics ?? new HttpMetrics();
+    this.keys = new KeyInventory(node);
+    this.version = options.version ?? '0.0.0';
+  }
+
+  /** The key engine; DOMAIN_SEALED / DOMAIN_UNINITIALIZED unless the node is unsealed. */
+  get engine(): KeyEngine {
+    return this.node.engine;
+  }
+
+  /** The directory of the current unsealed period (DOMAIN_SEALED otherwise). */
+  directory(): Promise<PrincipalDirectory> {
+    const audit = this.node.audit;
+    if (this.#current?.audit !== audit) {
+      const directory = this.#open(audit);
+      const current = { audit, directory };
+      this.#current = current;
+      // A failed start (store down) is not remembered: the next request tries again.
+      directory.catch(() => {
+        if (this.#current === current) this.#current = undefined;
+      });
+    }
+    return this.#current.directory;
+  }
+
+  async #open(audit: AuditSink): Promise<PrincipalDirectory> {
+    const directory = this.#createDirectory({ store: this.node.store, barrier: this.node.barrier, audit });
+    await applyPendingOfficer(this.node.store, directory);
+    return directory;
+  }
+}
