@@ -109,6 +109,18 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
     // The default parser is callback style: it reports through `done`, never a promise.
     void json(request, text, done);
   });
+  // The VSSM seed's own example is `curl -d '{…}'`, which labels its JSON body as a form. VSSM routes
+  // accept that from non-browser clients only: a browser always sends Origin or Sec-Fetch-Site on a
+  // cross-site form post, so a web page cannot use a visitor's client certificate to sign or decrypt.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    const fromBrowser = request.headers.origin !== undefined || request.headers['sec-fetch-site'] !== undefined;
+    if (!request.url.startsWith('/REST/v1/') || fromBrowser) {
+      done(new CofferError('UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json'), undefined);
+      return;
+    }
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    void json(request, text, done);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header(REQUEST_ID_HEADER, request.id).header('cache-control', 'no-store');

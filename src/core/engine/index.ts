@@ -7,3 +7,4 @@ export {
 export type { KeyRef } from './engine-context.ts';
 export type { KeyMetadata } from './key-metadata.ts';
 export { ROLES, type Caller, type Role } from './caller.ts';
+export { HEADER_BYTES as CIPHERTEXT_HEADER_BYTES, encodeHeader as encodeCiphertextHeader, type CiphertextHeader } from './ciphertext-format.ts';
