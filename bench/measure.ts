@@ -1,0 +1,63 @@
+// Measurement helpers: time-boxed rate measurement, medians over runs, ratio printing.
+import { performance } from 'node:perf_hooks';
+
+export interface Rate {
+  readonly opsPerSecond: number;
+  /** Process CPU time (user + system, all threads) per operation, in microseconds. */
+  readonly cpuMicrosPerOp: number;
+  /** Share of the wall time the event loop was busy (1 = never idle; idle means waiting on I/O). */
+  readonly loopUtilization: number;
+}
+
+/** Wall time, process CPU and event-loop use across one measurement. */
+function meter(): (ops: number) => Rate {
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const loop = performance.eventLoopUtilization();
+  return (ops) => {
+    const seconds = (performance.now() - start) / 1000;
+    const used = process.cpuUsage(cpu);
+    return {
+      opsPerSecond: ops / seconds,
+      cpuMicrosPerOp: (used.user + used.system) / Math.max(1, ops),
+      loopUtilization: performance.eventLoopUtilization(loop).utilization,
+    };
+  };
+}
+
+/** Runs `op` synchronously in a loop for about `ms` milliseconds. */
+export function measureSync(op: () => unknown, ms: number): Rate {
+  const deadline = performance.now() + ms;
+  let count = 0;
+  const done = meter();
+  while (performance.now() < deadline) {
+    for (let i = 0; i < 16; i++) op();
+    count += 16;
+  }
+  return done(count);
+}
+
+/** Keeps `concurrency` calls of `op` in flight for about `ms` milliseconds. */
+export async function measureAsync(op: () => Promise<unknown>, ms: number, concurrency: number): Promise<Rate> {
+  const done = meter();
+  const deadline = performance.now() + ms;
+  let count = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      await op();
+      count++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return done(count);
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+export function formatRate(value: number): string {
+  return value >= 1000 ? `${(value / 1000).toFixed(1)}k/s` : `${value.toFixed(0)}/s`;
+}
