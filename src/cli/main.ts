@@ -1,66 +1,71 @@
-// The `coffer` command. `coffer dev` (what `npm start` runs) opens the development node.
-import { resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { CofferError, isCofferError } from '../core/errors.ts';
-import { verifyJournal } from '../audit/index.ts';
-import type { Caller } from '../core/engine/index.ts';
-import { openDevNode } from './dev-node.ts';
+// The `coffer` command: finds the command, parses its options (node:util parseArgs), runs it and
+// turns failures into `coffer: CODE: message` with exit status 1 (2 for usage mistakes).
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { isCofferError } from '../core/errors.ts';
+import type { CofferClient } from '../client/index.ts';
+import { Args } from './args.ts';
+import { UsageError, type Command } from './command.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, clientFrom } from './connection.ts';
+import { COMMANDS, GLOBAL_OPTIONS } from './command-table.ts';
 
-const USAGE = `usage: coffer <command>
+function usage(commands: readonly Command[] = COMMANDS): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `usage: coffer <command> [options]   (--help after a command for its options; --json for JSON output)\n\ncommands:\n${lines.join('\n')}\n\n${CONNECTION_HELP}\n`;
+}
 
-commands:
-  dev     open the development node in $COFFER_DATA_DIR (default .coffer/dev), creating and
-          unsealing its 1-of-1 development domain, run a self-check and print its status
-  help    this text
-`;
+function commandUsage(command: Command): string {
+  const connection = command.connects === false ? '' : `\n${CONNECTION_HELP}\n`;
+  const details = command.details === undefined ? '' : `\n${command.details}\n`;
+  return `usage: coffer ${command.name} ${command.synopsis}\n\n${command.summary}\n${details}${connection}`;
+}
 
-async function dev(): Promise<void> {
-  const dataDir = resolve(process.env['COFFER_DATA_DIR'] ?? '.coffer/dev');
-  const { node, created } = await openDevNode(dataDir);
-  try {
-    const status = node.status();
-    console.log(`coffer: development node ${created ? 'created' : 'opened'} in ${dataDir}`);
-    console.log(`  domain ${status.domainId ?? '?'}: ${status.state}, ${status.threshold ?? '?'}-of-${status.custodians?.length ?? '?'} custodians (dev key: ${dataDir}/dev-custodian.json, INSECURE)`);
-    const admin: Caller = { principal: 'dev-admin', roles: ['officer', 'user'], projects: ['dev'], requestId: `dev-${randomBytes(6).toString('hex')}` };
-    const ref = { project: 'dev', name: 'dev-self-check' };
-    try {
-      await node.engine.keys.describe(admin, ref);
-    } catch (error) {
-      if (!isCofferError(error, 'KEY_NOT_FOUND')) throw error;
-      await node.engine.keys.create(admin, { ...ref, spec: 'EC_P256', usage: 'SIGN_VERIFY', description: 'signed by npm start as a self-check' });
-    }
-    const message = Buffer.from(`self-check ${new Date().toISOString()}`);
-    const signed = await node.engine.crypto.sign(admin, ref, { algorithm: 'ECDSA_SHA_256', message });
-    const verified = await node.engine.crypto.verify(admin, ref, { algorithm: 'ECDSA_SHA_256', message, signature: signed.signature });
-    if (!verified.valid) throw new CofferError('INTERNAL_ERROR', 'self-check signature did not verify');
-    console.log(`  self-check: EC_P256 key ${signed.keyId} v${signed.keyVersion} signed and verified`);
-  } finally {
-    await node.close();
-  }
-  const journal = await verifyJournal(node.journalPath, { publicKey: node.auditPublicKey() });
-  if (!journal.ok) throw new CofferError('AUDIT_CHAIN_INVALID', `the audit journal does not verify: ${JSON.stringify(journal)}`);
-  console.log(`  audit journal ${node.journalPath}: ${journal.entries} entries, ${journal.checkpoints} signed checkpoints, chain verified`);
-  console.log('  the HTTPS API (mutual TLS, VSSM-compatible endpoints) is not served yet: it arrives with the node server.');
+/** The command named by the first one or two words, and the arguments after its name. */
+function find(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
+  const [first = '', second = ''] = argv;
+  const two = COMMANDS.find((c) => c.name === `${first} ${second}`);
+  if (two !== undefined) return { command: two, rest: argv.slice(2) };
+  const one = COMMANDS.find((c) => c.name === first);
+  return one === undefined ? undefined : { command: one, rest: argv.slice(1) };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const [command] = argv;
-  switch (command) {
-    case 'dev':
-      await dev();
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-      console.log(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      console.error(`coffer: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  const [first] = argv;
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
+    process.stdout.write(usage());
+    return first === undefined ? 2 : 0;
+  }
+  const found = find(argv);
+  if (found === undefined) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
+    if (group.length > 0) {
+      process.stderr.write(`coffer: ${first} needs a subcommand\n\n${usage(group)}`);
       return 2;
+    }
+    throw new UsageError(`unknown command ${JSON.stringify(first)} (coffer help lists them)`);
+  }
+  const { command, rest } = found;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandUsage(command));
+    return 0;
+  }
+  const options: ParseArgsOptionsConfig = { ...command.options, ...GLOBAL_OPTIONS, ...(command.connects === false ? {} : CONNECTION_OPTIONS) };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : 'bad arguments'} (coffer ${command.name} --help)`);
+  }
+  const args = new Args(parsed.values, parsed.positionals);
+  let client: CofferClient | undefined;
+  try {
+    return (await command.run({ args, json: args.flag('json'), client: () => (client ??= clientFrom(args)) })) ?? 0;
+  } finally {
+    client?.close();
   }
 }
 
-// Everything this process creates (store, journal, custodian file) is for its owner only.
+// Everything this process creates (store, journal, keys, outputs) is for its owner only.
 process.umask(0o077);
 try {
   process.exitCode = await main(process.argv.slice(2));
@@ -69,5 +74,5 @@ try {
   const message = isCofferError(error) ? error.message : 'unexpected failure';
   console.error(`coffer: ${code}: ${message}`);
   if (!isCofferError(error)) console.error(error);
-  process.exitCode = 1;
+  process.exitCode = error instanceof UsageError ? 2 : 1;
 }

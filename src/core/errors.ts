@@ -49,6 +49,10 @@ export const CATALOGUE = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request body must be application/json.' },
   MALFORMED_REQUEST: { status: 400, description: 'The request body is not valid JSON or does not match the endpoint schema.' },
   NOT_IMPLEMENTED: { status: 501, description: 'The endpoint exists for compatibility but this capability has not landed yet.' },
+  CLIENT_UNAVAILABLE: { status: 503, description: 'Client side: the node could not be reached (connection refused or reset, name not resolved).' },
+  CLIENT_TIMEOUT: { status: 504, description: "Client side: the node did not answer within the client's timeout." },
+  CLIENT_TLS_FAILED: { status: 502, description: "Client side: the TLS handshake failed (the node's certificate is not trusted by the client's CA, or names another host)." },
+  CLIENT_PROTOCOL_ERROR: { status: 502, description: 'Client side: the answer was not the JSON the API promises (not a Coffer node, or a proxy in between).' },
   INTERNAL_ERROR: { status: 500, description: 'An unexpected error; details are in the node log, never in the response.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

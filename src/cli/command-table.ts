@@ -1,0 +1,15 @@
+// Every `coffer` command, in the order `coffer help` lists them.
+import type { ParseArgsOptionsConfig } from 'node:util';
+import type { Command } from './command.ts';
+import { CRYPTO_COMMANDS } from './commands/crypto-commands.ts';
+import { DOMAIN_COMMANDS } from './commands/domain-commands.ts';
+import { AUTH_COMMANDS, PRINCIPAL_COMMANDS, PROJECT_COMMANDS } from './commands/identity-commands.ts';
+import { KEY_COMMANDS } from './commands/key-commands.ts';
+import { NODE_COMMANDS } from './commands/node-commands.ts';
+
+export const COMMANDS: readonly Command[] = [
+  ...NODE_COMMANDS, ...DOMAIN_COMMANDS, ...AUTH_COMMANDS, ...PRINCIPAL_COMMANDS, ...PROJECT_COMMANDS, ...KEY_COMMANDS, ...CRYPTO_COMMANDS,
+];
+
+/** Options every command takes. */
+export const GLOBAL_OPTIONS = { json: { type: 'boolean' } } as const satisfies ParseArgsOptionsConfig;

@@ -1,0 +1,43 @@
+// The connection options every node-facing command takes, each with a COFFER_* environment fallback.
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { CofferClient } from '../client/index.ts';
+import type { Args } from './args.ts';
+import { UsageError } from './command.ts';
+
+export const CONNECTION_OPTIONS = {
+  url: { type: 'string' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  token: { type: 'string' },
+} as const satisfies ParseArgsOptionsConfig;
+
+export const CONNECTION_HELP = `connection (each falls back to its environment variable):
+  --url URL      the node's API, e.g. https://localhost:8443   (COFFER_URL)
+  --ca FILE      CA certificate that issued the node's          (COFFER_CA)
+  --cert FILE    client certificate for mutual TLS              (COFFER_CERT)
+  --key FILE     its private key                                (COFFER_KEY)
+  --token TOKEN  bearer token from \`coffer login\`               (COFFER_TOKEN)`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function pick(args: Args, option: string, env: Env, variable: string): string | undefined {
+  const value = args.string(option) ?? env[variable];
+  return value === '' ? undefined : value;
+}
+
+export function clientFrom(args: Args, env: Env = process.env): CofferClient {
+  const url = pick(args, 'url', env, 'COFFER_URL');
+  if (url === undefined) throw new UsageError('no node to talk to: pass --url or set COFFER_URL');
+  const ca = pick(args, 'ca', env, 'COFFER_CA');
+  const cert = pick(args, 'cert', env, 'COFFER_CERT');
+  const key = pick(args, 'key', env, 'COFFER_KEY');
+  const token = pick(args, 'token', env, 'COFFER_TOKEN');
+  return new CofferClient({
+    url,
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(token === undefined ? {} : { token }),
+  });
+}

@@ -1,0 +1,137 @@
+// The SDK's view of the native API's shapes (docs/api.md): what requests take and answers hold, with
+// binary values as Buffers (answers) or BytesLike (requests) instead of the wire's base64.
+import type { DomainDescriptor, UnsealProgress, UnsealSessionInfo, UnsealShareEnvelope } from '../barrier/index.ts';
+import type { KeyMetadata, Role } from '../core/engine/index.ts';
+import type { KeySpec, KeyState } from '../core/key-record.ts';
+import type { BytesLike } from './bytes.ts';
+
+export type { DomainDescriptor, KeyMetadata, KeySpec, KeyState, Role, UnsealProgress, UnsealShareEnvelope };
+export type UnsealSession = UnsealSessionInfo;
+
+/** A key id (uuid), or `project/name`. */
+export type KeyRef = string | { readonly project: string; readonly name: string };
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+// ---- domain ----
+
+export interface DomainStatus {
+  readonly state: 'UNINITIALIZED' | 'SEALED' | 'UNSEALED';
+  readonly nodeId: string;
+  readonly domainId?: string;
+  readonly threshold?: number;
+  readonly custodians?: readonly { readonly id: string; readonly name: string }[];
+}
+
+export interface InitDomainRequest {
+  readonly custodians: readonly { readonly name: string; readonly publicKey: string }[];
+  readonly threshold: number;
+  /** Created on the first unseal, bound to this certificate's SHA-256 fingerprint (hex). */
+  readonly initialOfficer: { readonly name: string; readonly certificateFingerprint: string };
+}
+
+/** A custodian's key: the private key, and the public key or custodian id that finds its share. */
+export interface CustodianKey {
+  readonly privateKey: string;
+  readonly publicKey?: string;
+  readonly custodianId?: string;
+}
+
+// ---- principals, projects, auth ----
+
+export interface CertificateBinding {
+  /** SHA-256 of the certificate DER, lowercase hex. */
+  readonly fingerprint: string;
+  readonly subject?: string;
+}
+
+export type PrincipalStatus = 'ACTIVE' | 'DISABLED';
+
+export interface Principal {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly projects: readonly string[];
+  readonly defaultProject?: string;
+  readonly status: PrincipalStatus;
+  readonly certificates: readonly CertificateBinding[];
+  readonly hasPassword: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface CreatePrincipalRequest {
+  readonly name: string;
+  readonly role: Role;
+  readonly projects?: readonly string[];
+  readonly defaultProject?: string;
+  readonly certificates?: readonly CertificateBinding[];
+  readonly password?: string;
+}
+
+export interface UpdatePrincipalRequest {
+  readonly projects?: readonly string[];
+  readonly defaultProject?: string;
+  readonly status?: PrincipalStatus;
+  readonly certificates?: readonly CertificateBinding[];
+}
+
+export interface Project {
+  readonly name: string;
+  readonly description?: string;
+  readonly createdAt: string;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly principal: Principal;
+}
+
+/** One page of a listing; pass `next` back as `after` for the following one. */
+export interface ListQuery {
+  readonly after?: string;
+  /** 1-1000, default 100. */
+  readonly limit?: number;
+}
+
+// ---- keys ----
+
+export interface CreateKeyRequest {
+  readonly project: string;
+  readonly name: string;
+  readonly spec: KeySpec;
+  readonly usage: KeyMetadata['usage'];
+  readonly description?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly exportable?: boolean;
+  /** Import material wrapped under one of your WRAP_UNWRAP keys instead of generating it. */
+  readonly import?: { readonly wrappingKeyId: string; readonly wrappingAlgorithm: string; readonly wrappedMaterial: BytesLike };
+}
+
+export interface KeyListQuery extends ListQuery {
+  /** Default: the caller's default project. */
+  readonly project?: string;
+  readonly state?: KeyState;
+  readonly spec?: KeySpec;
+}
+
+export interface UpdateKeyRequest {
+  readonly description?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Only ever to false. */
+  readonly exportable?: false;
+}
+
+export interface PublicKey {
+  readonly keyId: string;
+  readonly keyVersion: number;
+  readonly spec: string;
+  /** SPKI DER. */
+  readonly der: Buffer;
+  readonly pem: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly next?: string;
+}
