@@ -1,17 +1,11 @@
-// The bytes of the batch being gathered: lines are encoded as they are queued, off the JS heap.
+// The bytes of one group commit: lines are encoded as they are queued, off the JS heap.
 
-// Starting capacity; doubled as needed, so a burst costs O(log n) reallocations.
-const INITIAL_CAPACITY = 64 * 1024;
-// A buffer grown larger than this by a burst is not kept for reuse.
-const MAX_RETAINED = 8 * 1024 * 1024;
+// Starting capacity: a few dozen entries; doubled as needed, so a burst costs O(log n) reallocations.
+const INITIAL_CAPACITY = 16 * 1024;
 
-/**
- * Two buffers used in turn: one gathers the next batch while the other is being written. Valid
- * because the journal has a single writer that finishes each write before taking the next batch.
- */
+/** One batch's lines in file order, as UTF-8. Each batch has its own, so the writer never shares one. */
 export class BatchBuffer {
   #buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
-  #spare = Buffer.allocUnsafe(INITIAL_CAPACITY);
   #used = 0;
 
   get length(): number {
@@ -30,18 +24,8 @@ export class BatchBuffer {
     this.#used += this.#buffer.write(text, this.#used, 'utf8');
   }
 
-  /** The bytes gathered so far. They stay valid until the next take(): finish writing them first. */
-  take(): Buffer {
-    const current = this.#buffer;
-    const bytes = current.subarray(0, this.#used);
-    this.#buffer = this.#spare.length > MAX_RETAINED ? Buffer.allocUnsafe(INITIAL_CAPACITY) : this.#spare;
-    this.#spare = current;
-    this.#used = 0;
-    return bytes;
-  }
-
-  /** Drops everything gathered (the journal failed). */
-  clear(): void {
-    this.#used = 0;
+  /** The bytes gathered so far (a view: push nothing more while it is being written). */
+  bytes(): Buffer {
+    return this.#buffer.subarray(0, this.#used);
   }
 }

@@ -204,6 +204,27 @@ describe('AuditJournal', { timeout: 60_000 }, () => {
     await journal.close();
   });
 
+  it('splits a burst into bounded batches once writes have been measured, in order and with checkpoints in place', async (t) => {
+    const path = join(tempDir(t), 'audit.log');
+    const journal = await AuditJournal.open({ path, nodeId: 'node-a', checkpointEvery: 100 });
+    // One at a time: the sizer learns the write time and a low rate, so the bound is its minimum.
+    for (let i = 0; i < 5; i++) await journal.append(event(i));
+    const before = journal.stats();
+    const settled: number[] = [];
+    const seqs = await Promise.all(Array.from({ length: 1000 }, (_, i) => journal.record(event(5 + i)).then((seq) => {
+      settled.push(seq);
+      return seq;
+    })));
+    assert.deepEqual(seqs, Array.from({ length: 1000 }, (_, i) => 5 + i));
+    assert.deepEqual(settled, seqs, 'batches become durable, and resolve, in order');
+    const batches = journal.stats().batches - before.batches;
+    // The first append of the burst is written at once; the rest go in batches of the minimum bound (32).
+    assert.ok(batches >= 1 + Math.ceil(999 / 32) && batches <= 2 + Math.ceil(999 / 32), `batches: ${batches}`);
+    await journal.close();
+    assert.deepEqual(entriesOf(path).map((entry) => entry['seq']), Array.from({ length: 1005 }, (_, i) => i));
+    assert.equal((await verifyJournal(path, { checkpointEvery: 100 })).ok, true);
+  });
+
   it('fails closed with AUDIT_UNAVAILABLE when the file cannot be written', async () => {
     // /dev/full accepts open() and fails every write with ENOSPC: a real failing device, no mocks.
     const journal = await AuditJournal.open({ path: '/dev/full', nodeId: 'node-a' });

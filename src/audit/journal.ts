@@ -1,15 +1,16 @@
 // The node-local audit journal: hash-chained JSON lines, group-committed, checkpointed, fail closed.
 
-import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { CofferError } from '../core/errors.ts';
 import type { AuditEvent, AuditSink, Clock } from '../core/ports.ts';
 import { encodeEntry, type AuditEntry, type ChainHead } from './audit-entry.ts';
 import { BatchBuffer } from './batch-buffer.ts';
+import { BatchSizer } from './batch-sizer.ts';
 import { createCheckpoint, encodeCheckpoint, type CheckpointSigner } from './checkpoint.ts';
 import { eventProblem } from './event-validation.ts';
 import { drainQueues, ForwardQueue } from './forward-queue.ts';
-import { openJournalFile, writeFully } from './journal-file.ts';
+import { openJournalFile, writeDurably, type JournalFile } from './journal-file.ts';
 import { checkJournalOptions, type AuditJournalOptions, type JournalConfig } from './journal-options.ts';
 import { recoverJournal, type RecoveredJournal } from './journal-recovery.ts';
 import { entryLeafHash, type CompactRange } from './merkle.ts';
@@ -32,6 +33,23 @@ interface Waiter {
   readonly reject: (error: unknown) => void;
 }
 
+/** One group commit: its lines in file order, the appends waiting on it, copies for forwarders. */
+interface Batch {
+  readonly bytes: BatchBuffer;
+  readonly waiters: Waiter[];
+  readonly entries: AuditEntry[];
+  entryCount: number;
+  checkpointCount: number;
+  /** performance.now() when its first line or waiter was queued. */
+  readonly queuedAt: number;
+  /** The chain head after its last entry; set when the batch is closed to further appends. */
+  head: ChainHead | undefined;
+}
+
+function newBatch(): Batch {
+  return { bytes: new BatchBuffer(), waiters: [], entries: [], entryCount: 0, checkpointCount: 0, queuedAt: performance.now(), head: undefined };
+}
+
 // How long close() waits for forwarders to finish: they are best effort and must not hang a shutdown.
 const FORWARDER_DRAIN_MS = 5000;
 // A second writer in this process would fork the chain; other processes are the operator's concern.
@@ -39,12 +57,13 @@ const openPaths = new Set<string>();
 
 /**
  * Appends audit events to a file as hash-chained JSON lines. `append` (and `record`, which also
- * gives the entry's seq) resolves only once the entry is on stable storage. Appends that arrive while a write and fdatasync are in
- * flight are committed together in the next one. After any write failure the journal refuses every
- * append with AUDIT_UNAVAILABLE until it is closed and reopened.
+ * gives the entry's seq) resolves only once the entry is on stable storage. One durable write is in
+ * flight at a time; appends that arrive meanwhile gather into the next batches (each bounded, see
+ * batch-sizer.ts), written in order. After any write failure the journal refuses every append with
+ * AUDIT_UNAVAILABLE until it is closed and reopened.
  */
 export class AuditJournal implements AuditSink {
-  readonly #file: FileHandle;
+  readonly #file: JournalFile;
   readonly #path: string;
   readonly #node: string;
   readonly #signer: CheckpointSigner | undefined;
@@ -59,20 +78,18 @@ export class AuditJournal implements AuditSink {
   #checkpointedSize: number;
   #durable: ChainHead;
 
-  // The batch being gathered: its lines' bytes in file order, the appends waiting on them, copies for forwarders.
-  readonly #batch = new BatchBuffer();
-  #waiters: Waiter[] = [];
-  #entries: AuditEntry[] = [];
-  #batchEntries = 0;
-  #batchCheckpoints = 0;
+  // Batches in file order: `#full` reached the sizer's bound and wait for the writer; `#gathering`
+  // takes new lines. Invariant: every line of #full precedes every line of #gathering.
+  #full: Batch[] = [];
+  #gathering: Batch | undefined;
+  readonly #sizer = new BatchSizer();
 
   #writing = false;
-  #scheduled = false;
   #failure: CofferError | undefined;
   #closed: Promise<void> | undefined;
   #totals = { entries: 0, batches: 0, checkpoints: 0 };
 
-  private constructor(file: FileHandle, path: string, config: JournalConfig, recovered: RecoveredJournal) {
+  private constructor(file: JournalFile, path: string, config: JournalConfig, recovered: RecoveredJournal) {
     this.#file = file;
     this.#path = path;
     this.#node = config.nodeId;
@@ -109,10 +126,10 @@ export class AuditJournal implements AuditSink {
     const path = resolve(config.path);
     if (openPaths.has(path)) throw new CofferError('INVALID_ARGUMENT', 'this audit journal is already open in this process');
     openPaths.add(path);
-    let file: FileHandle | undefined;
+    let file: JournalFile | undefined;
     try {
       file = await openJournalFile(path);
-      const recovered = await recoverJournal(file);
+      const recovered = await recoverJournal(file.handle);
       if (recovered.node !== undefined && recovered.node !== config.nodeId) {
         throw new CofferError('INVALID_ARGUMENT', 'the audit journal belongs to another node');
       }
@@ -125,7 +142,7 @@ export class AuditJournal implements AuditSink {
       return journal;
     } catch (error) {
       openPaths.delete(path);
-      await file?.close().catch(() => undefined);
+      await file?.handle.close().catch(() => undefined);
       if (error instanceof CofferError) throw error;
       throw new CofferError('AUDIT_UNAVAILABLE', 'the audit journal cannot be opened', { cause: error });
     }
@@ -161,16 +178,31 @@ export class AuditJournal implements AuditSink {
     this.#nextSeq = seq + 1;
     this.#prevHash = hash;
     this.#range.push(entryLeafHash(hash));
-    this.#batch.push(line);
-    this.#batchEntries += 1;
+    const batch = this.#gatheringBatch();
+    batch.bytes.push(line);
+    batch.entryCount += 1;
     if (this.#queues.length > 0) {
       // Frozen: every forwarder gets the same objects, and none may change what another sees.
       if (entry.detail !== undefined) Object.freeze(entry.detail);
-      this.#entries.push(Object.freeze(entry) as AuditEntry);
+      batch.entries.push(Object.freeze(entry) as AuditEntry);
     }
-    this.#waiters.push({ seq, resolve: done, reject });
+    batch.waiters.push({ seq, resolve: done, reject });
     if (this.#nextSeq - this.#checkpointedSize >= this.#every) this.#queueCheckpoint();
+    // Closed after its checkpoint, if one was due, so the checkpoint sits right after its last entry.
+    if (this.#failure === undefined && batch.entryCount >= this.#sizer.limit) this.#full.push(this.#close(batch));
     this.#schedule();
+  }
+
+  #gatheringBatch(): Batch {
+    this.#gathering ??= newBatch();
+    return this.#gathering;
+  }
+
+  /** Ends `batch`, the gathering one, at the current chain head; later lines go to a new batch. */
+  #close(batch: Batch): Batch {
+    batch.head = { seq: this.#nextSeq - 1, hash: this.#prevHash };
+    this.#gathering = undefined;
+    return batch;
   }
 
   /** The last durable entry: seq -1 and the genesis hash when the journal is empty. */
@@ -204,7 +236,7 @@ export class AuditJournal implements AuditSink {
     }
     await drainQueues(this.#queues, FORWARDER_DRAIN_MS);
     try {
-      await this.#file.close();
+      await this.#file.handle.close();
     } catch (error) {
       failure ??= new CofferError('AUDIT_UNAVAILABLE', 'the audit journal could not be closed', { cause: error });
     }
@@ -216,7 +248,7 @@ export class AuditJournal implements AuditSink {
   #barrier(): Promise<number> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const { promise, resolve: done, reject } = Promise.withResolvers<number>();
-    this.#waiters.push({ seq: -1, resolve: done, reject });
+    this.#gatheringBatch().waiters.push({ seq: -1, resolve: done, reject });
     this.#schedule();
     return promise;
   }
@@ -231,68 +263,65 @@ export class AuditJournal implements AuditSink {
       line = encodeCheckpoint(createCheckpoint(fields, this.#signer));
     } catch (error) {
       // Without its checkpoint the journal would silently lose tamper evidence: fail closed.
-      this.#fail(error, []);
+      this.#fail(error, undefined);
       return;
     }
-    this.#batch.push(line);
+    const batch = this.#gatheringBatch();
+    batch.bytes.push(line);
+    batch.checkpointCount += 1;
     this.#checkpointedSize = treeSize;
-    this.#batchCheckpoints += 1;
   }
 
   /**
-   * Starts the writer on the next microtask, so appends issued together share a batch; while it is
-   * writing, new appends simply accumulate and the running loop picks them up.
+   * Starts the writer now if it is idle. Not deferred: a batch that starts while the event loop is
+   * still busy (the rest of a burst, the next requests) is written meanwhile on the thread pool;
+   * what arrives during the write gathers into the next batches.
    */
   #schedule(): void {
-    if (this.#writing || this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      void this.#drain();
-    });
+    if (this.#writing) return;
+    void this.#drain();
   }
 
-  /** The single writer: one write and one fdatasync per batch, then every waiter of that batch. Never rejects. */
+  /** The next batch to write, in file order, or undefined when nothing is waiting. */
+  #nextBatch(): Batch | undefined {
+    const full = this.#full.shift();
+    if (full !== undefined) return full;
+    const gathering = this.#gathering;
+    return gathering === undefined ? undefined : this.#close(gathering);
+  }
+
+  /** The single writer: one durable write per batch, then every waiter of that batch. Never rejects. */
   async #drain(): Promise<void> {
-    if (this.#writing) return;
     this.#writing = true;
-    while (this.#failure === undefined && (this.#batch.length > 0 || this.#waiters.length > 0)) {
-      const bytes = this.#batch.take();
-      const waiters = this.#waiters;
-      const entries = this.#entries;
-      const entryCount = this.#batchEntries;
-      const checkpointCount = this.#batchCheckpoints;
-      const head: ChainHead = { seq: this.#nextSeq - 1, hash: this.#prevHash };
-      this.#waiters = [];
-      this.#entries = [];
-      this.#batchEntries = 0;
-      this.#batchCheckpoints = 0;
+    for (let batch = this.#nextBatch(); batch !== undefined && this.#failure === undefined; batch = this.#nextBatch()) {
+      const bytes = batch.bytes.bytes();
       if (bytes.length > 0) {
+        const started = performance.now();
         try {
-          await writeFully(this.#file, bytes);
-          await this.#file.datasync();
+          await writeDurably(this.#file, bytes);
         } catch (error) {
-          this.#fail(error, waiters);
+          this.#fail(error, batch);
           break;
         }
+        this.#sizer.committed(batch.entryCount, batch.queuedAt, started, performance.now());
         this.#totals.batches += 1;
-        this.#totals.entries += entryCount;
-        this.#totals.checkpoints += checkpointCount;
-        this.#durable = head;
+        this.#totals.entries += batch.entryCount;
+        this.#totals.checkpoints += batch.checkpointCount;
+        if (batch.head !== undefined) this.#durable = batch.head;
       }
-      for (const waiter of waiters) waiter.resolve(waiter.seq);
-      if (entries.length > 0) for (const queue of this.#queues) queue.push(entries);
+      // Resolved even if the journal failed meanwhile (a checkpoint that could not be signed): this batch is durable.
+      for (const waiter of batch.waiters) waiter.resolve(waiter.seq);
+      if (batch.entries.length > 0) for (const queue of this.#queues) queue.push(batch.entries);
     }
     this.#writing = false;
   }
 
-  /** Fails closed: rejects `batch` and everything queued, and refuses all later appends. */
-  #fail(cause: unknown, batch: readonly Waiter[]): void {
+  /** Fails closed: rejects `inFlight` and everything queued, and refuses all later appends. */
+  #fail(cause: unknown, inFlight: Batch | undefined): void {
     this.#failure ??= new CofferError('AUDIT_UNAVAILABLE', 'the audit journal could not be written', { cause });
-    const waiting = [...batch, ...this.#waiters];
-    this.#batch.clear();
-    this.#waiters = [];
-    this.#entries = [];
-    for (const waiter of waiting) waiter.reject(this.#failure);
+    const batches = [...(inFlight === undefined ? [] : [inFlight]), ...this.#full, ...(this.#gathering === undefined ? [] : [this.#gathering])];
+    this.#full = [];
+    this.#gathering = undefined;
+    for (const batch of batches) for (const waiter of batch.waiters) waiter.reject(this.#failure);
   }
 }

@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { XaesKey } from '../crypto/xaes-256-gcm.ts';
-import { decrypt, encrypt, oaepPlaintextLimit } from './encryption.ts';
+import { decrypt, decryptAsync, encrypt, oaepPlaintextLimit } from './encryption.ts';
 import { generateKeyMaterial } from './key-material.ts';
 import type { EncryptionAlgorithm } from './names.ts';
 import { openssl, opensslOrThrow, ScratchDir } from './openssl-test-kit.ts';
@@ -82,6 +82,27 @@ describe('RSAES_OAEP', () => {
       const theirs = opensslOrThrow(['pkeyutl', '-encrypt', '-pubin', '-keyform', 'DER', '-inkey', publicFile, '-in', scratch.write(plaintext, 'pt'), ...options]);
       assert.deepEqual(decrypt(rsa, algorithm, theirs), plaintext, algorithm);
     }
+  });
+
+  it('decrypts on the thread pool (decryptAsync) with the same results and the same failures', async () => {
+    for (const [algorithm, hash] of OAEP) {
+      assert.deepEqual(await decryptAsync(rsa, algorithm, encrypt(rsa, algorithm, plaintext)), plaintext, algorithm);
+      // Ciphertext made by openssl with OAEP and MGF1 on the same hash: pins Web Crypto's parameters too.
+      const options = ['-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', `rsa_oaep_md:${hash}`, '-pkeyopt', `rsa_mgf1_md:${hash}`];
+      const theirs = opensslOrThrow(['pkeyutl', '-encrypt', '-pubin', '-keyform', 'DER', '-inkey', scratch.write(rsaMaterial.publicKey ?? assert.fail(), 'pub.der'), '-in', scratch.write(plaintext, 'pt'), ...options]);
+      assert.deepEqual(await decryptAsync(rsa, algorithm, theirs), plaintext, algorithm);
+    }
+    const sealed = encrypt(rsa, 'RSAES_OAEP_SHA_256', plaintext);
+    for (const bad of [flip(sealed, 0), flip(sealed, 255), sealed.subarray(1), Buffer.alloc(256, 0xff)]) {
+      await assert.rejects(decryptAsync(rsa, 'RSAES_OAEP_SHA_256', bad), { code: 'CRYPTO_DECRYPT_FAILED' });
+    }
+    await assert.rejects(decryptAsync(rsa, 'RSAES_OAEP_SHA_384', sealed), { code: 'CRYPTO_DECRYPT_FAILED' });
+    await assert.rejects(decryptAsync(rsa, 'RSAES_OAEP_SHA_256', sealed, Buffer.alloc(0)), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(decryptAsync(rsaPublic, 'RSAES_OAEP_SHA_256', sealed), { code: 'INVALID_ARGUMENT' });
+    // AES goes through the same function, inline.
+    const aad = Buffer.from('context');
+    assert.deepEqual(await decryptAsync(aes, 'AES_256_GCM', encrypt(aes, 'AES_256_GCM', plaintext, aad), aad), plaintext);
+    await assert.rejects(decryptAsync(aes, 'AES_256_GCM', encrypt(aes, 'AES_256_GCM', plaintext, aad)), { code: 'CRYPTO_DECRYPT_FAILED' });
   });
 
   it('enforces the OAEP length limit k − 2·hLen − 2 with INPUT_TOO_LARGE', () => {

@@ -11,7 +11,7 @@ import { generateKeyMaterial } from './key-material.ts';
 import type { SigningAlgorithm } from './names.ts';
 import { openssl, opensslOrThrow, ScratchDir } from './openssl-test-kit.ts';
 import { prepareKey } from './prepared-key.ts';
-import { sign, verify } from './signing.ts';
+import { sign, signAsync, verify } from './signing.ts';
 import { specInfo } from './spec-table.ts';
 
 const scratch = new ScratchDir();
@@ -85,6 +85,10 @@ describe('signatures cross-checked with openssl', () => {
         assert.ok(opensslVerifiesMessage(f, algorithm, fromDigest), 'digest signature, openssl message verify');
         assert.ok(opensslVerifiesDigest(f, algorithm, fromDigest), 'digest signature, openssl digest verify');
         assert.ok(opensslVerifiesDigest(f, algorithm, fromMessage), 'message signature, openssl digest verify');
+      });
+
+      it(`${f.spec} ${algorithm}: openssl verifies Coffer's thread-pool signatures`, async () => {
+        assert.ok(opensslVerifiesMessage(f, algorithm, await signAsync(f.key, algorithm, { type: 'MESSAGE', message })));
       });
 
       it(`${f.spec} ${algorithm}: Coffer verifies openssl's signatures`, () => {

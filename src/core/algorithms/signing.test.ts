@@ -8,7 +8,7 @@ import { SIGNING_PARAMETERS } from './algorithm-parameters.ts';
 import { generateKeyMaterial, importKeyMaterial } from './key-material.ts';
 import type { SignatureFormat, SignInput, SigningAlgorithm } from './names.ts';
 import { prepareKey, preparePublicKey, type PreparedKey } from './prepared-key.ts';
-import { sign, verify } from './signing.ts';
+import { sign, signAsync, verify } from './signing.ts';
 import { specInfo } from './spec-table.ts';
 
 const SPECS: readonly KeySpec[] = ['RSA_2048', 'EC_P256', 'EC_P384', 'EC_P521', 'EC_SECP256K1', 'ED25519', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87'];
@@ -153,6 +153,41 @@ describe('sign and verify', () => {
   });
 });
 
+describe('signAsync (message signatures on the thread pool)', () => {
+  it('makes signatures that verify for every algorithm, format and input mode', async () => {
+    for (const { spec, algorithm, format } of everyCase) {
+      const key = keyOf(spec);
+      const label = `${spec} ${algorithm} ${format}`;
+      const fromMessage = await signAsync(key, algorithm, asMessage(message), format);
+      assert.ok(verify(key, algorithm, asMessage(message), fromMessage, format), label);
+      assert.equal(verify(others.get(spec) ?? assert.fail(spec), algorithm, asMessage(message), fromMessage, format), false, `${label} other key`);
+      if (SIGNING_PARAMETERS[algorithm].hash === undefined) continue;
+      const digest = digestOf(algorithm, message);
+      assert.ok(verify(key, algorithm, asMessage(message), await signAsync(key, algorithm, asDigest(digest), format), format), `${label} digest`);
+    }
+  });
+
+  it('gives the same bytes as sign where the scheme is deterministic, and low S on secp256k1', async () => {
+    for (const algorithm of ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_512'] as const) {
+      assert.deepEqual(await signAsync(keyOf('RSA_2048'), algorithm, asMessage(message)), sign(keyOf('RSA_2048'), algorithm, asMessage(message)), algorithm);
+    }
+    assert.deepEqual(await signAsync(keyOf('ED25519'), 'ED25519', asMessage(message)), sign(keyOf('ED25519'), 'ED25519', asMessage(message)));
+    const half = secp256k1.Point.Fn.ORDER / 2n;
+    const signatures = await Promise.all(Array.from({ length: 32 }, () => signAsync(keyOf('EC_SECP256K1'), 'ECDSA_SHA_256', asMessage(message), 'DER')));
+    for (const signature of signatures) assert.ok(secp256k1.Signature.fromBytes(signature, 'der').s <= half);
+  });
+
+  it('rejects with the codes sign throws', async () => {
+    await assert.rejects(signAsync(keyOf('EC_P256'), 'ECDSA_SHA_384', asMessage(message)), { code: 'INCOMPATIBLE_ALGORITHM' });
+    await assert.rejects(signAsync(keyOf('ED25519'), 'ED25519', asDigest(Buffer.alloc(32))), { code: 'DIGEST_NOT_SUPPORTED' });
+    await assert.rejects(signAsync(keyOf('EC_P256'), 'ECDSA_SHA_256', asDigest(Buffer.alloc(20))), { code: 'INVALID_DIGEST' });
+    await assert.rejects(signAsync(keyOf('RSA_2048'), 'RSASSA_PSS_SHA_256', asMessage(message), 'RAW'), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(signAsync(keyOf('ED25519'), 'ED25519', asMessage(Buffer.alloc(16 * 1024 * 1024 + 1))), { code: 'INPUT_TOO_LARGE' });
+    const { publicKey } = generateKeyMaterial('EC_P256');
+    await assert.rejects(signAsync(preparePublicKey('EC_P256', publicKey ?? assert.fail()), 'ECDSA_SHA_256', asMessage(message)), { code: 'INVALID_ARGUMENT' });
+  });
+});
+
 describe('RFC 8032 §7.1 Ed25519 test vectors', () => {
   const vectors = [
     { seed: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', publicKey: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', message: '', signature: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b' },
@@ -160,13 +195,14 @@ describe('RFC 8032 §7.1 Ed25519 test vectors', () => {
     { seed: 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7', publicKey: 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', message: 'af82', signature: '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a' },
   ];
   for (const [index, vector] of vectors.entries()) {
-    it(`matches test ${index + 1}`, () => {
+    it(`matches test ${index + 1}`, async () => {
       // RFC 8410 §7: PKCS#8 PrivateKeyInfo holding the 32-byte seed.
       const pkcs8 = Buffer.from(`302e020100300506032b657004220420${vector.seed}`, 'hex');
       const imported = importKeyMaterial('ED25519', pkcs8);
       assert.equal(imported.publicKey?.subarray(-32).toString('hex'), vector.publicKey);
       const input = asMessage(Buffer.from(vector.message, 'hex'));
       assert.equal(sign(prepareKey('ED25519', imported.material), 'ED25519', input).toString('hex'), vector.signature);
+      assert.equal((await signAsync(prepareKey('ED25519', imported.material), 'ED25519', input)).toString('hex'), vector.signature);
       const spki = Buffer.from(`302a300506032b6570032100${vector.publicKey}`, 'hex');
       assert.ok(verify(preparePublicKey('ED25519', spki), 'ED25519', input, Buffer.from(vector.signature, 'hex')));
     });

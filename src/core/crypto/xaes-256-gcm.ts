@@ -1,7 +1,7 @@
 // XAES-256-GCM (C2SP.org/XAES-256-GCM): AES-256-GCM with 192-bit random nonces. Each message gets
 // a key derived from the first 96 nonce bits (NIST SP 800-108 counter-mode KDF with AES-CMAC), so
 // random nonces are safe for effectively unlimited messages under one key.
-import { createCipheriv, createDecipheriv, randomBytes, type Cipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type Cipheriv, type KeyObject } from 'node:crypto';
 
 export const XAES_NONCE_BYTES = 24;
 export const XAES_TAG_BYTES = 16;
@@ -26,7 +26,12 @@ export class XaesKey {
     this.#k1 = k1;
   }
 
-  #deriveKey(nonce: Uint8Array): Buffer {
+  /**
+   * The per-message key, as a KeyObject: on Node 24 createCipheriv with a KeyObject costs about 2 µs
+   * where a Buffer key costs 11-13 µs, and wrapping the fresh key in createSecretKey costs under 1 µs,
+   * so it pays even though every key is used once (1 KiB seal: ~17 µs with a Buffer, ~6 µs this way).
+   */
+  #deriveKey(nonce: Uint8Array): KeyObject {
     const m = Buffer.alloc(32);
     m[1] = 0x01; m[2] = 0x58; // 0x00 0x01 'X' 0x00 ‖ N[:12]
     m[17] = 0x02; m[18] = 0x58; // 0x00 0x02 'X' 0x00 ‖ N[:12]
@@ -37,7 +42,11 @@ export class XaesKey {
       m[i] = (m[i] ?? 0) ^ k;
       m[16 + i] = (m[16 + i] ?? 0) ^ k;
     }
-    return this.#ecb.update(m);
+    const derived = this.#ecb.update(m);
+    const key = createSecretKey(derived);
+    // createSecretKey copies; the plain copy of the subkey need not outlive this call.
+    derived.fill(0);
+    return key;
   }
 
   /** Returns nonce ‖ ciphertext ‖ tag. `nonce` is for known-answer tests only; omit it otherwise. */

@@ -2,8 +2,8 @@
 // sign/verify (message or digest), MACs, data keys, key wrapping, public keys and random bytes.
 import { createPublicKey, randomBytes } from 'node:crypto';
 import {
-  computeMac, decrypt, encrypt, publicKeySpki, resolveEncryptionAlgorithm, resolveMacAlgorithm,
-  resolveSigningAlgorithm, resolveWrappingAlgorithm, sign, specInfo, verify, verifyMac, wrap,
+  computeMac, decrypt, decryptAsync, encrypt, publicKeySpki, resolveEncryptionAlgorithm, resolveMacAlgorithm,
+  resolveSigningAlgorithm, resolveWrappingAlgorithm, signAsync, specInfo, verify, verifyMac, wrap,
   checkOperation,
 } from '../algorithms/index.ts';
 import type { EncryptionAlgorithm, SignatureFormat, SignInput, SigningAlgorithm } from '../algorithms/names.ts';
@@ -123,7 +123,7 @@ export class CryptoOperations {
       const prepared = this.#ctx.prepared(record, version);
       const plaintext = header.algorithm === 'AES_256_GCM'
         ? decrypt(prepared, header.algorithm, payload, Buffer.concat([headerBytes, context]))
-        : rsaDecrypt(prepared, header.algorithm, payload, context);
+        : await rsaDecrypt(prepared, header.algorithm, payload, context);
       return { plaintext, keyId: record.id, keyVersion: version.version, algorithm: header.algorithm };
     });
   }
@@ -138,7 +138,8 @@ export class CryptoOperations {
       checkOperation(record.spec, record.usage, 'SIGN', algorithm);
       const version = selectVersion(record, record.currentVersion);
       scope.keyVersion = version.version;
-      const signature = sign(this.#ctx.prepared(record, version), algorithm, input, format);
+      // On libuv's thread pool for message signatures (see signAsync): the event loop serves others meanwhile.
+      const signature = await signAsync(this.#ctx.prepared(record, version), algorithm, input, format);
       return { signature, keyId: record.id, keyVersion: version.version, algorithm };
     });
   }
@@ -281,7 +282,7 @@ function rsaEncrypt(prepared: Parameters<typeof encrypt>[0], algorithm: Encrypti
   return encrypt(prepared, algorithm, plaintext);
 }
 
-function rsaDecrypt(prepared: Parameters<typeof decrypt>[0], algorithm: EncryptionAlgorithm, payload: Uint8Array, context: Buffer): Buffer {
+async function rsaDecrypt(prepared: Parameters<typeof decrypt>[0], algorithm: EncryptionAlgorithm, payload: Uint8Array, context: Buffer): Promise<Buffer> {
   if (context.length > 0) throw decryptFailed();
-  return decrypt(prepared, algorithm, payload);
+  return decryptAsync(prepared, algorithm, payload);
 }
