@@ -68,6 +68,8 @@ describe('the SDK against a real node over mutual TLS', () => {
     assert.equal((await officer.principals.get('sam')).role, 'service');
     await officer.principals.delete('sam');
     await refused(officer.principals.get('sam'), 'PRINCIPAL_NOT_FOUND', 404);
+    // Key policies name principals, so a deleted principal's name is never given out again.
+    await refused(officer.principals.create({ name: 'sam', role: 'service', projects: ['beta'] }), 'PRINCIPAL_ALREADY_EXISTS', 409);
     await officer.projects.delete('gamma');
     await refused(officer.projects.get('gamma'), 'PROJECT_NOT_FOUND', 404);
 

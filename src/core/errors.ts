@@ -40,7 +40,7 @@ export const CATALOGUE = {
   AUTH_CERTIFICATE_UNTRUSTED: { status: 401, description: 'The client certificate is not issued by a trusted CA or maps to no principal.' },
   RATE_LIMITED: { status: 429, description: 'Too many attempts; wait before trying again.' },
   PRINCIPAL_NOT_FOUND: { status: 404, description: 'No principal with this name or id.' },
-  PRINCIPAL_ALREADY_EXISTS: { status: 409, description: 'A principal with this name already exists.' },
+  PRINCIPAL_ALREADY_EXISTS: { status: 409, description: 'A principal with this name exists, or existed: names are never reused.' },
   PROJECT_NOT_FOUND: { status: 404, description: 'No project with this name is visible to the caller.' },
   PROJECT_ALREADY_EXISTS: { status: 409, description: 'A project with this name already exists.' },
   PROJECT_NOT_EMPTY: { status: 409, description: 'The project still has keys or members.' },

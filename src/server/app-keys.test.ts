@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants, publicEncrypt, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createPrincipal, errorCode, openTestServer } from './server-test-kit.ts';
 
 type Key = Record<string, unknown> & { id: string; name: string; state: string };
@@ -85,6 +86,33 @@ describe('key routes', () => {
     const unshared = await server.call('DELETE', `/v1/keys/${aes.id}/shares/bob`, { token: alice });
     assert.deepEqual(unshared.body['sharedWith'], []);
     assert.equal(errorCode(await server.call('POST', '/v1/crypto/encrypt', { token: bob, body: { keyId: aes.id, plaintext: 'aGk=' } })), 'KEY_NOT_FOUND');
+  });
+
+  it('share only with an active principal: an unknown, deleted or disabled name is PRINCIPAL_NOT_FOUND, audited as key.share', async (t) => {
+    const server = await openTestServer(t);
+    const alice = await createPrincipal(server, 'alice', 'user', ['alpha']);
+    const bob = await createPrincipal(server, 'bob', 'user', ['beta']);
+    const mallory = await createPrincipal(server, 'mallory', 'user', ['alpha']);
+    for (const name of ['dora', 'gone']) await createPrincipal(server, name, 'user', ['beta']);
+    const officer = await server.login('olivia');
+    assert.equal((await server.call('PATCH', '/v1/principals/dora', { token: officer, body: { status: 'DISABLED' } })).status, 200);
+    assert.equal((await server.call('DELETE', '/v1/principals/gone', { token: officer })).status, 204);
+    const key = (await server.call('POST', '/v1/keys', { token: alice, body: { project: 'alpha', name: 'k', spec: 'AES_256', usage: 'ENCRYPT_DECRYPT' } })).body as Key;
+    const share = (principal: string, token = alice) => server.call('POST', `/v1/keys/${key.id}/shares`, { token, body: { principal } });
+
+    for (const name of ['ghost', 'gone', 'dora']) {
+      const refused = await share(name);
+      assert.deepEqual([refused.status, errorCode(refused)], [404, 'PRINCIPAL_NOT_FOUND'], name);
+    }
+    const entries = readFileSync(server.node.journalPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const refusals = entries.filter((e) => e['operation'] === 'key.share');
+    assert.deepEqual(refusals.map((e) => [e['outcome'], e['errorCode'], e['keyId'], (e['detail'] as Record<string, unknown> | undefined)?.['principal']]),
+      ['ghost', 'gone', 'dora'].map((name) => ['FAILED', 'PRINCIPAL_NOT_FOUND', key.id, name]));
+    // Nobody but the key's manager learns whether a name exists: the key is refused first.
+    assert.equal(errorCode(await share('ghost', bob)), 'KEY_NOT_FOUND');
+    assert.equal(errorCode(await share('ghost', mallory)), 'ACCESS_DENIED');
+    assert.deepEqual((await server.call('GET', `/v1/keys/${key.id}`, { token: alice })).body['sharedWith'], []);
+    assert.deepEqual((await share('bob')).body['sharedWith'], ['bob']);
   });
 
   it('serve public keys and import key material wrapped under an RSA wrapping key', async (t) => {

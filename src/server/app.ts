@@ -133,6 +133,16 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
     request.caller = callerOf(principal, request.id);
   });
 
+  // A route that declares no body takes none: a JSON body there is unknown fields, refused like any
+  // other rather than ignored (`{"version":5}` sent to /rotate must not rotate silently). An empty
+  // object names no field and passes.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const body: unknown = request.body;
+    const none = body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+    if (none || request.is404 || request.routeOptions.schema?.body !== undefined) done();
+    else done(new CofferError('MALFORMED_REQUEST', 'this endpoint takes no request body'));
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const operation = request.is404 ? 'unmatched' : `${request.method} ${request.routeOptions.url ?? ''}`;
     const outcome = request.errorCode ?? (reply.statusCode < 400 ? 'OK' : String(reply.statusCode));

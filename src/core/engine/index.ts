@@ -1,5 +1,5 @@
 export { KeyEngine, type KeyEngineOptions } from './key-engine.ts';
-export { KeyManager, MIN_DELETION_DAYS, MAX_DELETION_DAYS, type CreateKeyInput, type ImportKeyInput, type UpdateKeyInput } from './key-manager.ts';
+export { KeyManager, MIN_DELETION_DAYS, MAX_DELETION_DAYS, type CreateKeyInput, type GranteeCheck, type ImportKeyInput, type UpdateKeyInput } from './key-manager.ts';
 export {
   CryptoOperations, type DataKeyResult, type DecryptResult, type EncryptResult, type MacResult, type PublicKeyResult,
   type SignRequest, type SignResult, type VerifyRequest, type VerifyResult, type WrapResult,

@@ -1,7 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { CofferError } from '../errors.ts';
 import { KEY_SPECS } from '../key-record.ts';
+import type { GranteeCheck } from './key-manager.ts';
 import { alice, auditor, bob, carol, newEngine, officer } from './engine-test-kit.ts';
+
+/** A grantee check that lets every name through (sharing rules other than the grantee's existence). */
+const anyone: GranteeCheck = () => Promise.resolve();
 
 const USAGE_FOR: Record<string, string> = { AES_256: 'ENCRYPT_DECRYPT', HMAC_256: 'GENERATE_VERIFY_MAC', HMAC_384: 'GENERATE_VERIFY_MAC', HMAC_512: 'GENERATE_VERIFY_MAC' };
 
@@ -118,14 +123,41 @@ describe('key lifecycle', () => {
     assert.equal((await engine.keys.describe(auditor, key.id)).id, key.id);
     await assert.rejects(engine.keys.list(carol, 'alpha'), { code: 'ACCESS_DENIED' });
 
-    await engine.keys.share(alice, key.id, 'carol');
+    await engine.keys.share(alice, key.id, 'carol', anyone);
     await mac(carol);
     await assert.rejects(engine.keys.rotate(carol, key.id), { code: 'ACCESS_DENIED' }, 'shared users only use');
-    await assert.rejects(engine.keys.share(carol, key.id, 'dave'), { code: 'ACCESS_DENIED' });
-    await assert.rejects(engine.keys.share(alice, key.id, 'bad name!'), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(engine.keys.share(carol, key.id, 'dave', anyone), { code: 'ACCESS_DENIED' });
+    await assert.rejects(engine.keys.share(alice, key.id, 'bad name!', anyone), { code: 'INVALID_ARGUMENT' });
     await engine.keys.unshare(alice, key.id, 'carol');
     await assert.rejects(mac(carol), { code: 'KEY_NOT_FOUND' });
     assert.deepEqual((await engine.keys.describe(alice, key.id)).sharedWith, []);
+  });
+
+  it('shares only with a grantee the check confirms, asked only once the caller may manage the key', async () => {
+    const { engine, audit } = newEngine();
+    const key = await engine.keys.create(alice, { project: 'alpha', name: 'grant', spec: 'AES_256', usage: 'ENCRYPT_DECRYPT' });
+    const asked: string[] = [];
+    const onlyCarol: GranteeCheck = (name) => {
+      asked.push(name);
+      return name === 'carol' ? Promise.resolve() : Promise.reject(new CofferError('PRINCIPAL_NOT_FOUND', 'principal not found'));
+    };
+    await assert.rejects(engine.keys.share(alice, key.id, 'ghost', onlyCarol), { code: 'PRINCIPAL_NOT_FOUND' });
+    const refused = audit.events.at(-1);
+    assert.deepEqual([refused?.operation, refused?.outcome, refused?.errorCode, refused?.keyId, refused?.detail], ['key.share', 'FAILED', 'PRINCIPAL_NOT_FOUND', key.id, { principal: 'ghost' }]);
+    assert.deepEqual((await engine.keys.describe(alice, key.id)).sharedWith, []);
+
+    // No existence oracle: callers who may not manage the key are refused before the check runs.
+    await assert.rejects(engine.keys.share(carol, key.id, 'ghost', onlyCarol), { code: 'KEY_NOT_FOUND' });
+    await assert.rejects(engine.keys.share(bob, key.id, 'ghost', onlyCarol), { code: 'ACCESS_DENIED' });
+    await assert.rejects(engine.keys.share(alice, key.id, 'Bad Name', onlyCarol), { code: 'INVALID_ARGUMENT' });
+    assert.deepEqual(asked, ['ghost']);
+
+    assert.deepEqual((await engine.keys.share(alice, key.id, 'carol', onlyCarol)).sharedWith, ['carol']);
+    // The owner (the caller) is never asked about; a name granted already is, as it may be gone since.
+    assert.deepEqual((await engine.keys.share(alice, key.id, 'alice', onlyCarol)).sharedWith, ['carol']);
+    assert.deepEqual(asked, ['ghost', 'carol']);
+    const noLonger: GranteeCheck = () => Promise.reject(new CofferError('PRINCIPAL_NOT_FOUND', 'principal not found'));
+    await assert.rejects(engine.keys.share(alice, key.id, 'carol', noLonger), { code: 'PRINCIPAL_NOT_FOUND' });
   });
 
   it('retries a compare-and-set conflict against a fresh read', async () => {

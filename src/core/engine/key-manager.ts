@@ -39,6 +39,12 @@ export interface UpdateKeyInput {
   readonly exportable?: boolean;
 }
 
+/**
+ * Resolves when `principal` may receive a grant (an existing, active principal); otherwise throws,
+ * PRINCIPAL_NOT_FOUND. The engine keeps no principals, so its caller (the server) supplies this.
+ */
+export type GranteeCheck = (principal: string) => Promise<void>;
+
 export const MIN_DELETION_DAYS = 7;
 export const MAX_DELETION_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -215,14 +221,26 @@ export class KeyManager {
     });
   }
 
-  /** Lets another principal (possibly of another project) use the key; never manage it. */
-  share(caller: Caller, ref: KeyRef, principal: string): Promise<KeyMetadata> {
-    return this.#mutate(caller, 'key.share', ref, (record, scope) => {
+  /**
+   * Lets another principal (possibly of another project) use the key; never manage it. A grant is
+   * held by name, so `requireGrantee` must confirm the name is a live principal now: a grant to a
+   * free name would pass to whoever is given it later. It is asked only once the caller may manage
+   * the key, so no one else learns from it whether a name exists, and its refusal is this call's.
+   */
+  share(caller: Caller, ref: KeyRef, principal: string, requireGrantee: GranteeCheck): Promise<KeyMetadata> {
+    return this.#ctx.audited(caller, 'key.share', {}, async (scope) => {
+      const grant = (record: KeyRecord): KeyRecord => {
+        if (record.state === 'DESTROYED') throw transition(record.state, record.state);
+        if (principal === record.owner || record.policy.sharedWith.includes(principal)) return record;
+        return { ...record, policy: { ...record.policy, sharedWith: [...record.policy.sharedWith, principal] }, updatedAt: this.#ctx.nowIso() };
+      };
+      const { record } = await this.#ctx.load(caller, ref, 'manage', scope);
       requireName(principal, 'principal');
-      if (record.state === 'DESTROYED') throw transition(record.state, record.state);
       scope.detail = { principal };
-      if (principal === record.owner || record.policy.sharedWith.includes(principal)) return record;
-      return { ...record, policy: { ...record.policy, sharedWith: [...record.policy.sharedWith, principal] } };
+      if (record.state === 'DESTROYED') throw transition(record.state, record.state);
+      // The owner is the caller, who exists; anyone else is asked about, even a name granted already.
+      if (principal !== record.owner) await requireGrantee(principal);
+      return toMetadata(await this.#ctx.update(caller, ref, scope, grant));
     });
   }
 

@@ -137,10 +137,34 @@ export function encodeIndex(id: string): Uint8Array {
   return encode({ id });
 }
 
-export function decodeIndex(bytes: Uint8Array): string {
-  const id = parse(bytes, 'index')['id'];
+function indexedId(value: Record<string, unknown>): string {
+  const id = value['id'];
   if (typeof id !== 'string' || !PRINCIPAL_ID_PATTERN.test(id)) throw corrupt('index');
   return id;
+}
+
+export function decodeIndex(bytes: Uint8Array): string {
+  return indexedId(parse(bytes, 'index'));
+}
+
+/**
+ * A name index entry: the principal holding the name, or the tombstone its deletion left. Key
+ * policies name principals (owner, sharedWith), so a name is never given to anyone else.
+ */
+export type NameIndex =
+  | { readonly retired: false; readonly id: string }
+  | { readonly retired: true; readonly id: string; readonly deletedAt: string };
+
+/** The tombstone: the deleted principal's id and when it went, kept for the record. */
+export function encodeNameTombstone(id: string, deletedAt: string): Uint8Array {
+  return encode({ id, deletedAt });
+}
+
+export function decodeNameIndex(bytes: Uint8Array): NameIndex {
+  const value = parse(bytes, 'index');
+  const id = indexedId(value);
+  const deletedAt = value['deletedAt'];
+  return deletedAt === undefined ? { retired: false, id } : { retired: true, id, deletedAt: isoTime(deletedAt, 'index') };
 }
 
 export function encodeRoster(roster: OfficerRoster): Uint8Array {

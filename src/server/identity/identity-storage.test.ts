@@ -82,6 +82,27 @@ describe('identity records in the store', () => {
     await assert.rejects(directoryFor(f.node, f.clock).getPrincipal(f.officer, bob.id), { code: 'BARRIER_INTEGRITY_FAILED' });
   });
 
+  it('keeps a retired name across a restart, and refuses an edited tombstone (BARRIER_INTEGRITY_FAILED)', async (t) => {
+    const f = await openFixture(t);
+    await f.directory.createPrincipal(f.officer, { name: 'bob', role: 'user' });
+    await f.directory.createPrincipal(f.officer, { name: 'carol', role: 'user' });
+    for (const name of ['bob', 'carol']) await f.directory.deletePrincipal(f.officer, name);
+    await f.node.close();
+    const node = await CofferNode.open({ dataDir: f.dataDir, nodeId: 'test-node' });
+    t.after(() => node.close());
+    await unseal(node, f.domain);
+    const directory = directoryFor(node, new ManualClock());
+    await assert.rejects(directory.createPrincipal(f.officer, { name: 'bob', role: 'user' }), { code: 'PRINCIPAL_ALREADY_EXISTS' });
+
+    const db = openDatabase(f.dataDir, t);
+    const row = db.prepare('SELECT value FROM entries WHERE key = ?').get('principal-name/carol') as { value: Uint8Array };
+    const value = Buffer.from(row.value);
+    value[value.length - 20] = (value[value.length - 20] ?? 0) ^ 0x01;
+    db.prepare('UPDATE entries SET value = ? WHERE key = ?').run(value, 'principal-name/carol');
+    await assert.rejects(directory.createPrincipal(f.officer, { name: 'carol', role: 'user' }), { code: 'BARRIER_INTEGRITY_FAILED' });
+    await assert.rejects(directory.listPrincipals(f.officer), { code: 'BARRIER_INTEGRITY_FAILED' });
+  });
+
   it('lets only one of two racing bootstraps create an officer', async (t) => {
     const { node } = await openTestNode(t);
     const directory = directoryFor(node, new ManualClock());

@@ -49,6 +49,14 @@ function notFound(): CofferError {
   return new CofferError('PRINCIPAL_NOT_FOUND', 'principal not found');
 }
 
+/**
+ * Names are identities in key policies (a key's owner, its sharedWith list): a new principal under a
+ * deleted one's name would inherit its keys and grants, so the name is never given out again.
+ */
+function retiredName(): CofferError {
+  return new CofferError('PRINCIPAL_ALREADY_EXISTS', 'the name belonged to a deleted principal and is never reused');
+}
+
 function checkTtl(value: number): number {
   if (!Number.isSafeInteger(value) || value < MIN_TOKEN_TTL_SECONDS || value > MAX_TOKEN_TTL_SECONDS) {
     throw new CofferError('INVALID_ARGUMENT', `tokenTtlSeconds must be an integer from ${MIN_TOKEN_TTL_SECONDS} to ${MAX_TOKEN_TTL_SECONDS}`);
@@ -117,6 +125,7 @@ export class PrincipalDirectory {
       if (input.password !== undefined) checkPassword(input.password);
       const closed = (): CofferError => new CofferError('ACCESS_DENIED', 'a first officer can be bootstrapped only while no principal exists');
       if (await this.#context.records.hasPrincipals()) throw closed();
+      if ((await this.#context.records.nameUse(name)) === 'retired') throw retiredName();
       const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
       const record = newPrincipalRecord({ name, role: 'officer', projects: [], certificates, passwordHash }, this.#context.now());
       try {
@@ -145,9 +154,9 @@ export class PrincipalDirectory {
       const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
       const record = newPrincipalRecord({ name, role, projects, defaultProject, certificates, passwordHash }, this.#context.now());
       await this.#context.retrying(async () => {
-        if (await this.#context.records.isNameTaken(name)) {
-          throw new CofferError('PRINCIPAL_ALREADY_EXISTS', 'a principal with this name already exists');
-        }
+        const use = await this.#context.records.nameUse(name);
+        if (use === 'retired') throw retiredName();
+        if (use === 'taken') throw new CofferError('PRINCIPAL_ALREADY_EXISTS', 'a principal with this name already exists');
         await this.#context.checkUnbound(certificates.map((c) => c.fingerprint));
         const batch = [...newPrincipalWrites(record), ...(await this.#context.projectTouches(projects))];
         if (role === 'officer') batch.push(await this.#context.rosterWrite((ids) => [...ids, record.id]));
@@ -260,7 +269,11 @@ export class PrincipalDirectory {
     });
   }
 
-  /** Officers only; never itself, never the last active officer. Its indexes go in the same commit. */
+  /**
+   * Officers only; never itself, never the last active officer. In the same commit its certificate
+   * indexes go (the fingerprints may be bound again) and its name index becomes a tombstone (the
+   * name may not: it still names the principal in key policies).
+   */
   async deletePrincipal(actor: Caller, name: string): Promise<void> {
     this.#context.requireUnsealed();
     await this.#context.audit.run(this.#context.call(actor, 'principal.delete'), target(name), async () => {
@@ -273,7 +286,7 @@ export class PrincipalDirectory {
         const was = current.value;
         const batch: IdentityWrite[] = [
           writes.deletePrincipal(was.id, current.version),
-          writes.deleteNameIndex(was.name),
+          writes.retireName(was.name, was.id, this.#context.now(), current.nameVersion),
           ...was.certificates.map((c) => writes.deleteCertIndex(c.fingerprint)),
         ];
         if (was.role === 'officer' && was.status === 'ACTIVE') {
@@ -284,6 +297,18 @@ export class PrincipalDirectory {
       });
       this.#context.tokens.revokePrincipal(id);
     });
+  }
+
+  /**
+   * For the server's own checks, behind no route of its own: resolves when `name` is an ACTIVE
+   * principal, else PRINCIPAL_NOT_FOUND, whether unknown, deleted or disabled, so it tells no more
+   * than "exists and is active" (the key share route: a grant must name a live principal, or whoever
+   * later took the name would hold it). Not audited here: the caller's operation audits the outcome.
+   */
+  async requireActivePrincipal(name: string): Promise<void> {
+    this.#context.requireUnsealed();
+    const found = await this.#context.records.principalByName(checkName(name, 'principal'));
+    if (found?.value.status !== 'ACTIVE') throw notFound();
   }
 
   // ---- projects ----

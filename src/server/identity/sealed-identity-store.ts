@@ -4,8 +4,8 @@ import { CofferError } from '../../core/errors.ts';
 import type { Barrier } from '../../barrier/index.ts';
 import type { Store, StoreEntry, StoreWrite } from '../../store/index.ts';
 import {
-  decodeIndex, decodePrincipal, decodeProject, decodeRoster, encodeIndex, encodePrincipal, encodeProject, encodeRoster,
-  type OfficerRoster, type PrincipalRecord, type ProjectRecord,
+  decodeIndex, decodeNameIndex, decodePrincipal, decodeProject, decodeRoster, encodeIndex, encodeNameTombstone, encodePrincipal,
+  encodeProject, encodeRoster, type NameIndex, type OfficerRoster, type PrincipalRecord, type ProjectRecord,
 } from './identity-records.ts';
 
 export type RecordKind = 'principal' | 'principal-name' | 'principal-cert' | 'project' | 'officer-roster';
@@ -28,6 +28,14 @@ export interface Versioned<T> {
   readonly version: number;
 }
 
+/** A principal found by name, with the version of its name index entry (which a deletion retires). */
+export interface NamedPrincipal extends Versioned<PrincipalRecord> {
+  readonly nameVersion: number;
+}
+
+/** Whether a name can be given to a new principal: `retired` names belonged to deleted principals. */
+export type NameUse = 'free' | 'taken' | 'retired';
+
 /**
  * One write of a commit, in plaintext; `commit` encrypts puts at version expectVersion + 1. A delete
  * without expectVersion is unconditional: used only for index entries of a principal whose own
@@ -44,7 +52,12 @@ export const writes = {
   /** Created with expectVersion 0: a taken name makes the whole commit fail. */
   nameIndex: (name: string, id: string): IdentityWrite =>
     ({ op: 'put', kind: 'principal-name', path: namePath(name), plaintext: encodeIndex(id), expectVersion: 0 }),
-  deleteNameIndex: (name: string): IdentityWrite => ({ op: 'delete', kind: 'principal-name', path: namePath(name) }),
+  /**
+   * Replaces the name index entry of a deleted principal with a tombstone, never removed: the name
+   * stays taken (createPrincipal refuses it) and reads as no principal.
+   */
+  retireName: (name: string, id: string, deletedAt: string, expectVersion: number): IdentityWrite =>
+    ({ op: 'put', kind: 'principal-name', path: namePath(name), plaintext: encodeNameTombstone(id, deletedAt), expectVersion }),
   /** Created with expectVersion 0: a fingerprint bound to anyone makes the whole commit fail. */
   certIndex: (fingerprint: string, id: string): IdentityWrite =>
     ({ op: 'put', kind: 'principal-cert', path: certPath(fingerprint), plaintext: encodeIndex(id), expectVersion: 0 }),
@@ -94,35 +107,52 @@ export class SealedIdentityStore {
     return entry === undefined ? undefined : this.#principalFrom(entry);
   }
 
-  async #viaIndex(entry: StoreEntry, kind: 'principal-name' | 'principal-cert'): Promise<Versioned<PrincipalRecord> | undefined> {
-    return this.principal(decodeIndex(this.#open(entry, kind)));
+  #nameIndex(entry: StoreEntry): NameIndex {
+    return decodeNameIndex(this.#open(entry, 'principal-name'));
   }
 
-  async principalByName(name: string): Promise<Versioned<PrincipalRecord> | undefined> {
+  /** The live principal a name index entry points to; undefined for a tombstone or a dangling entry. */
+  async #viaNameIndex(entry: StoreEntry): Promise<Versioned<PrincipalRecord> | undefined> {
+    const index = this.#nameIndex(entry);
+    if (index.retired) return undefined;
+    const found = await this.principal(index.id);
+    // The path is authenticated; the principal it leads to must carry that name.
+    if (found !== undefined && entry.key !== namePath(found.value.name)) throw integrityFailed();
+    return found;
+  }
+
+  /** A retired name (its principal deleted) reads as no principal, like an unknown one. */
+  async principalByName(name: string): Promise<NamedPrincipal | undefined> {
     const entry = await this.#store.get(namePath(name));
     if (entry === undefined) return undefined;
-    const found = await this.#viaIndex(entry, 'principal-name');
-    if (found !== undefined && found.value.name !== name) throw integrityFailed();
-    return found;
+    const found = await this.#viaNameIndex(entry);
+    return found === undefined ? undefined : { ...found, nameVersion: entry.version };
   }
 
   async principalByFingerprint(fingerprint: string): Promise<Versioned<PrincipalRecord> | undefined> {
     const entry = await this.#store.get(certPath(fingerprint));
     if (entry === undefined) return undefined;
-    const found = await this.#viaIndex(entry, 'principal-cert');
+    const found = await this.principal(decodeIndex(this.#open(entry, 'principal-cert')));
     if (found !== undefined && !found.value.certificates.some((c) => c.fingerprint === fingerprint)) throw integrityFailed();
     return found;
   }
 
-  /** Principals in name order, after the name `after`, at most `limit`. */
+  /**
+   * Principals in name order, after the name `after`, at most `limit`. Tombstones are skipped, and
+   * reading goes on past them, so a short page still means the end of the list (the routes' paging).
+   */
   async principalsByName(after: string | undefined, limit: number): Promise<PrincipalRecord[]> {
-    const entries = await this.#store.list(NAME_PREFIX, { ...(after === undefined ? {} : { after: namePath(after) }), limit });
     const found: PrincipalRecord[] = [];
-    for (const entry of entries) {
-      const principal = await this.#viaIndex(entry, 'principal-name');
-      if (principal === undefined) continue;
-      if (entry.key !== namePath(principal.value.name)) throw integrityFailed();
-      found.push(principal.value);
+    let cursor = after === undefined ? undefined : namePath(after);
+    while (found.length < limit) {
+      const entries = await this.#store.list(NAME_PREFIX, { ...(cursor === undefined ? {} : { after: cursor }), limit });
+      for (const entry of entries) {
+        const principal = await this.#viaNameIndex(entry);
+        if (principal !== undefined) found.push(principal.value);
+        if (found.length === limit) return found;
+      }
+      if (entries.length < limit) return found;
+      cursor = entries.at(-1)?.key;
     }
     return found;
   }
@@ -138,9 +168,11 @@ export class SealedIdentityStore {
     }
   }
 
-  /** Whether the name's index entry exists, dangling or not: either way the name cannot be taken anew. */
-  async isNameTaken(name: string): Promise<boolean> {
-    return (await this.#store.get(namePath(name))) !== undefined;
+  /** A name with any index entry (live, dangling or a tombstone) cannot be taken anew. */
+  async nameUse(name: string): Promise<NameUse> {
+    const entry = await this.#store.get(namePath(name));
+    if (entry === undefined) return 'free';
+    return this.#nameIndex(entry).retired ? 'retired' : 'taken';
   }
 
   /** Whether the fingerprint's index entry exists, dangling or not: either way it cannot be bound anew. */

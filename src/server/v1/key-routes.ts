@@ -1,7 +1,8 @@
 // /v1/keys: create (or import wrapped material), list, describe, update, life-cycle actions, sharing
-// and public keys. The engine authorises and audits every call; routes parse and format only.
+// and public keys. The engine authorises and audits every call; routes parse and format only (and
+// hand the engine the directory's check that a grantee exists).
 import type { FastifyInstance } from 'fastify';
-import type { Caller, KeyMetadata } from '../../core/engine/index.ts';
+import type { Caller, GranteeCheck, KeyMetadata } from '../../core/engine/index.ts';
 import { KEY_SPECS, KEY_STATES, type KeySpec, type KeyState } from '../../core/key-record.ts';
 import { decodeBase64Field, encodeBase64, base64Schema } from '../base64-field.ts';
 import { parseKeyRef } from '../key-ref.ts';
@@ -79,6 +80,9 @@ type Action = 'rotate' | 'enable' | 'disable' | 'cancel-deletion';
 
 export function keyRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const engine = () => ctx.services.engine;
+  // Grants are held by name: only a live principal may receive one, or whoever later took the name
+  // would hold it. The engine asks once the caller may manage the key, and audits the refusal.
+  const requireGrantee: GranteeCheck = async (name) => (await ctx.services.directory()).requireActivePrincipal(name);
 
   app.post<{ Body: CreateBody }>('/v1/keys', {
     schema: { summary: 'Create a key (or import wrapped material); the caller owns it', tags: TAGS, body: createBody, response: withErrors({ 201: keyMetadataSchema }) },
@@ -158,7 +162,7 @@ export function keyRoutes(app: FastifyInstance, ctx: RouteContext): void {
       body: { type: 'object', additionalProperties: false, required: ['principal'], properties: { principal: nameSchema('Principal name') } },
       response: METADATA,
     },
-  }, (request) => engine().keys.share(callerOfRequest(request), request.params.keyId, request.body.principal));
+  }, (request) => engine().keys.share(callerOfRequest(request), request.params.keyId, request.body.principal, requireGrantee));
 
   app.delete<{ Params: { keyId: string; principal: string } }>('/v1/keys/:keyId/shares/:principal', {
     schema: {

@@ -2,7 +2,7 @@
 // rate limited like login), generate/inject/list keys in the default project, getlogs, backups → 501.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { createPrincipal } from '../server-test-kit.ts';
 import { b64, errorCode, openVssmServer, PASSWORD } from './vssm-test-kit.ts';
 
@@ -94,6 +94,38 @@ describe('VSSM admin endpoints', () => {
     const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'der', type: 'pkcs8' });
     assert.equal(errorCode(await inject('weak', 'ASYMMETRIC', weakRsa)), 'UNSUPPORTED_ALGORITHM');
     assert.equal(errorCode(await inject('mac', 'MAC', randomBytes(32))), 'KEY_ALREADY_EXISTS');
+  });
+
+  it('inject nothing, not even the transport key, when the injection is refused (audited as vssm.admin.injectkey)', async (t) => {
+    const { server, alice, post, generate } = await openVssmServer(t);
+    await generate('taken', 'SYMMETRIC');
+    const keyNames = async (): Promise<string[]> =>
+      ((await server.call('GET', '/v1/keys?project=alpha', { token: alice })).body['keys'] as { name: string }[]).map((k) => k.name);
+    // An EC key whose public point is another key's: it parses as PKCS#8, yet the import's pairwise test refuses it.
+    const [mine, other] = [generateKeyPairSync('ec', { namedCurve: 'P-256' }), generateKeyPairSync('ec', { namedCurve: 'P-256' })];
+    const point = other.publicKey.export({ format: 'jwk' });
+    const jwk = { ...mine.privateKey.export({ format: 'jwk' }), x: String(point.x), y: String(point.y) };
+    const mismatched = createPrivateKey({ key: jwk, format: 'jwk' }).export({ format: 'der', type: 'pkcs8' });
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ ...ADMIN, keyName: 'taken', keyType: 'SYMMETRIC', key: b64(randomBytes(32)) }, 'KEY_ALREADY_EXISTS'],
+      [{ ...ADMIN, keyName: 'pair', keyType: 'ASYMMETRIC', key: b64(mismatched) }, 'INVALID_KEY_MATERIAL'],
+      [{ ...ADMIN, keyName: 'junk', keyType: 'ASYMMETRIC', key: b64(randomBytes(64)) }, 'INVALID_KEY_MATERIAL'],
+      [{ ...ADMIN, keyName: 'short', keyType: 'SYMMETRIC', key: b64(randomBytes(16)) }, 'UNSUPPORTED_ALGORITHM'],
+      [{ adminPassword: 'not the password', keyName: 'fresh', keyType: 'SYMMETRIC', key: b64(randomBytes(32)) }, 'AUTH_FAILED'],
+    ];
+    for (const [body, code] of refusals) {
+      assert.equal(errorCode(await post('admin/injectkey', body)), code, String(body['keyName']));
+      assert.deepEqual(await keyNames(), ['taken'], String(body['keyName']));
+    }
+    const log = (await post('admin/getlogs', ADMIN)).body['log'] as string[];
+    assert.ok(log.some((line) => / alice vssm\.admin\.injectkey FAILED error=KEY_ALREADY_EXISTS/.test(line)));
+    assert.ok(log.some((line) => / alice vssm\.admin\.injectkey FAILED error=INVALID_KEY_MATERIAL/.test(line)));
+
+    // Once the transport key exists, the engine's import refuses (and audits) on its own; still nothing new.
+    assert.equal((await post('admin/injectkey', { ...ADMIN, keyName: 'fresh', keyType: 'SYMMETRIC', key: b64(randomBytes(32)) })).status, 200);
+    assert.deepEqual(await keyNames(), ['fresh', 'taken', 'vssm-transport.alice']);
+    for (const [body, code] of refusals.slice(0, 2)) assert.equal(errorCode(await post('admin/injectkey', body)), code);
+    assert.deepEqual(await keyNames(), ['fresh', 'taken', 'vssm-transport.alice']);
   });
 
   it('list the default project’s keys in VSSM’s three lists, with SPKI public keys and 64-bit fields as strings', async (t) => {

@@ -26,7 +26,7 @@ export async function generateKey(call: VssmCall, body: Decoded<typeof GENERATE_
 export async function injectKey(call: VssmCall, body: Decoded<typeof INJECT_KEY_REQUEST>): Promise<Record<string, never>> {
   try {
     const [kind, ref] = await call.audit.checked(() => [injectedKeyKind(parseKeyType(body.keyType), body.key), vssmKeyRef(call, body.keyName)] as const);
-    await injectMaterial(call.engine, call.caller, ref.project, ref.name, kind, body.key);
+    await injectMaterial(call, ref, kind, body.key);
     return {};
   } finally {
     body.key.fill(0);
