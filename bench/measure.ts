@@ -61,3 +61,18 @@ export function median(values: readonly number[]): number {
 export function formatRate(value: number): string {
   return value >= 1000 ? `${(value / 1000).toFixed(1)}k/s` : `${value.toFixed(0)}/s`;
 }
+
+/**
+ * Starts a meter over work measured elsewhere (another process, a paced load): call the result with
+ * the operation count when the work ends. Process CPU covers every thread of this process.
+ */
+export function startMeter(): (ops: number) => Rate {
+  return meter();
+}
+
+/** The p-th percentile (0-100) of ascending samples, nearest rank; NaN when there are none. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
+}
