@@ -1,0 +1,14 @@
+// Quorum for officer operations: approval keys, the quorum policy, and approval tokens.
+export { ApprovalKeyRegistry, spkiFingerprint, type ApprovalKey, type ApprovalKeyInfo } from './approval-key-registry.ts';
+export { isTokenId, quorumTokenDigest, type Approval, type ApprovalToken, type QuorumParameters, type TokenBinding } from './approval-token.ts';
+export { isQuorumOperation, POLICY_CHANGE, QUORUM_OPERATIONS, type QuorumOperation } from './operation-classes.ts';
+export { MAX_APPROVERS, parseQuorumRules, type QuorumPolicy, type QuorumRule, type QuorumRules } from './quorum-policy.ts';
+export {
+  DEFAULT_TOKEN_LIFETIME_MS, MAX_PARAMETERS_BYTES, QuorumService,
+  type AuthorisedOperation, type QuorumRequest, type QuorumServiceOptions,
+} from './quorum-service.ts';
+export {
+  approvalKeyAlgorithm, parseApprovalPublicKey, QUORUM_STATEMENT_PREFIX, quorumStatement, signQuorumStatement, verifyQuorumStatement,
+  type ApprovalKeyAlgorithm,
+} from './quorum-statement.ts';
+export type { ApprovalTokenView, TokenStatus } from './token-view.ts';
