@@ -720,7 +720,7 @@ describe('grants, disabled principals and requests that name two keys', () => {
   });
 });
 
-describe('key ownership and grants are bound to principal names (open bugs: these tests fail until fixed)', () => {
+describe('key ownership and grants are bound to principal names', () => {
   it('refuses a grant to a name that no principal has, so whoever later takes the name gets nothing', async (t) => {
     const w = await smallWorld(t);
     const alice = await w.principal('alice', 'user', ['alpha']);

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { prepareUnsealShare } from '../src/barrier/index.ts';
 import { verifyJournal } from '../src/audit/index.ts';
@@ -91,6 +92,24 @@ describe('a node end to end', () => {
     assert.equal((await node.submitUnsealShare(await envelope(3))).state, 'UNSEALED');
     const key = await node.engine.keys.create(alice, { project: 'alpha', name: 'k', spec: 'ED25519', usage: 'SIGN_VERIFY' });
     assert.equal(key.spec, 'ED25519');
+  });
+});
+
+describe('one node per data directory', () => {
+  it('refuses a second node on a held directory, takes over a dead holder\'s lock, and frees it on close', async (t) => {
+    const dataDir = tempDir(t);
+    const first = await CofferNode.open({ dataDir, nodeId: 'n1' });
+    await assert.rejects(CofferNode.open({ dataDir, nodeId: 'n2' }), { code: 'DATA_DIR_IN_USE' });
+    await first.close();
+    const second = await CofferNode.open({ dataDir, nodeId: 'n1' });
+    await second.close();
+    // A lock left by a process that no longer exists (killed with SIGKILL) does not block a restart.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(join(dataDir, 'node.lock'), `${dead.stdout}\n`);
+    const third = await CofferNode.open({ dataDir, nodeId: 'n1' });
+    assert.equal(readFileSync(join(dataDir, 'node.lock'), 'utf8').trim(), String(process.pid));
+    await third.close();
+    assert.equal(existsSync(join(dataDir, 'node.lock')), false);
   });
 });
 

@@ -64,6 +64,7 @@ export const CATALOGUE = {
   CLIENT_TIMEOUT: { status: 504, description: "Client side: the node did not answer within the client's timeout." },
   CLIENT_TLS_FAILED: { status: 502, description: "Client side: the TLS handshake failed (the node's certificate is not trusted by the client's CA, or names another host)." },
   CLIENT_PROTOCOL_ERROR: { status: 502, description: 'Client side: the answer was not the JSON the API promises (not a Coffer node, or a proxy in between).' },
+  DATA_DIR_IN_USE: { status: 409, description: 'Another running node holds this data directory.' },
   INTERNAL_ERROR: { status: 500, description: 'An unexpected error; details are in the node log, never in the response.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -17,6 +17,7 @@ import {
 import { openSqliteStore, type SqliteStore, type StoreWrite } from '../store/index.ts';
 import { SealedKeyRepository } from '../store/key-repository/index.ts';
 import { AuditJournal } from '../audit/index.ts';
+import { DataDirLock } from './data-dir-lock.ts';
 
 /** Where the domain descriptor lives in the store. It is public: encrypted shares and public keys. */
 export const DOMAIN_DESCRIPTOR_KEY = 'sys/domain';
@@ -50,12 +51,14 @@ export class CofferNode {
   readonly barrier: Barrier;
   readonly journalPath: string;
   readonly #clock: Clock;
+  readonly #lock: DataDirLock;
   readonly #checkpointEvery: number | undefined;
   #unsealed: Unsealed | undefined;
   /** Serialises state changes (init, unseal, seal, close). */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(options: CofferNodeOptions, store: SqliteStore, descriptor: DomainDescriptor | undefined) {
+  private constructor(options: CofferNodeOptions, store: SqliteStore, descriptor: DomainDescriptor | undefined, lock: DataDirLock) {
+    this.#lock = lock;
     this.nodeId = options.nodeId;
     this.store = store;
     this.#clock = options.clock ?? systemClock;
@@ -67,7 +70,14 @@ export class CofferNode {
   /** Opens the store in `dataDir` (creating it) and reads the domain descriptor; the node starts sealed. */
   static async open(options: CofferNodeOptions): Promise<CofferNode> {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    const store = await openSqliteStore(join(options.dataDir, 'coffer.db'));
+    const lock = DataDirLock.acquire(options.dataDir);
+    let store: SqliteStore;
+    try {
+      store = await openSqliteStore(join(options.dataDir, 'coffer.db'));
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
     try {
       const entry = await store.get(DOMAIN_DESCRIPTOR_KEY);
       let descriptor: DomainDescriptor | undefined;
@@ -80,9 +90,10 @@ export class CofferNode {
         }
         descriptor = parseDomainDescriptor(json);
       }
-      return new CofferNode(options, store, descriptor);
+      return new CofferNode(options, store, descriptor, lock);
     } catch (error) {
       await store.close();
+      lock.release();
       throw error;
     }
   }
@@ -181,7 +192,10 @@ export class CofferNode {
   /** Seals (if unsealed) and closes the store. */
   async close(): Promise<void> {
     if (this.barrier.state === 'UNSEALED') await this.seal('system', 'shutdown');
-    await this.#serial(() => this.store.close());
+    await this.#serial(async () => {
+      await this.store.close();
+      this.#lock.release();
+    });
   }
 
   async #afterUnseal(principal: string): Promise<void> {
