@@ -79,6 +79,22 @@ describe('sign and verify', () => {
     }
   });
 
+  it('refuses an RSA signature shorter than the modulus even when it is the same integer (RFC 8017 §8.1.2, §8.2.2)', () => {
+    const key = keyOf('RSA_2048');
+    for (const algorithm of ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PSS_SHA_256'] as const) {
+      // About one signature in 256 starts with a zero octet; stripping it keeps the integer the same.
+      let found: { input: ReturnType<typeof asMessage>; signature: Buffer } | undefined;
+      for (let i = 0; found === undefined && i < 5000; i++) {
+        const input = asMessage(Buffer.from(`message ${i}`));
+        const signature = sign(key, algorithm, input);
+        if (signature[0] === 0) found = { input, signature };
+      }
+      assert.ok(found !== undefined, algorithm);
+      assert.equal(verify(key, algorithm, found.input, found.signature), true, algorithm);
+      assert.equal(verify(key, algorithm, found.input, found.signature.subarray(1)), false, algorithm);
+    }
+  });
+
   it('makes RAW ECDSA signatures fixed-width r‖s and DER ones ASN.1 sequences', () => {
     const widths: Partial<Record<KeySpec, number>> = { EC_P256: 64, EC_P384: 96, EC_P521: 132, EC_SECP256K1: 64 };
     for (const [spec, width] of Object.entries(widths) as [KeySpec, number][]) {

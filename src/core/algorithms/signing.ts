@@ -140,11 +140,15 @@ export function verify(key: PreparedKey, algorithm: SigningAlgorithm, input: Sig
   switch (params.scheme) {
     case 'RSASSA_PSS':
       if (parts.family !== 'RSA') throw incompatible(key);
+      // RFC 8017 §8.1.2 step 1: a signature that is not exactly k octets is invalid. OpenSSL would
+      // accept one with its leading zero octets stripped; Coffer holds every signature to k.
+      if (signature.length !== parts.modulusBytes) return false;
       return checked.type === 'DIGEST'
         ? pssVerifyDigest(publicKey, checked.hash, checked.data, signature, parts.modulusBits)
         : verifyMessage(hash, checked.data, publicKey, PSS_OPTIONS, signature);
     case 'RSASSA_PKCS1_V1_5':
       if (parts.family !== 'RSA') throw incompatible(key);
+      if (signature.length !== parts.modulusBytes) return false; // RFC 8017 §8.2.2 step 1
       return checked.type === 'DIGEST'
         ? pkcs1v15VerifyDigest(publicKey, checked.hash, checked.data, signature, parts.modulusBytes)
         : verifyMessage(hash, checked.data, publicKey, undefined, signature);
