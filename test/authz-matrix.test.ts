@@ -5,8 +5,9 @@
 // unexpected allow and every unexpected denial is listed in one assertion message.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
+import { constants, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { signQuorumStatement } from '../src/approvals/quorum/index.ts';
 import { CATALOGUE, type ErrorCode } from '../src/core/errors.ts';
 import { openTestServer, PASSWORD, unsealWith, type TestServer } from '../src/server/server-test-kit.ts';
 import { explicitRoutes, routeKey, servedRoutes } from './route-inventory.ts';
@@ -26,12 +27,15 @@ import { explicitRoutes, routeKey, servedRoutes } from './route-inventory.ts';
 // of "mem" (keys, principals) or "own" (projects, none).
 // A ciphertext names its key in its header: one under an invisible key is refused as any altered
 // ciphertext is (DF), so decrypt does not reveal that the key exists.
+// Quorum routes act in the caller's own context: officers take part, auditors read the policy and
+// tokens, and the first policy is set before the matrix reaches POST /v1/quorum/policy (QE).
 // VSSM key names always resolve in the caller's default project, so a key of another project (even
 // one shared with the caller) is not reachable through /REST/v1: KN.
 // ---------------------------------------------------------------------------------------------
 const CODES = {
   AD: 'ACCESS_DENIED', KN: 'KEY_NOT_FOUND', PN: 'PRINCIPAL_NOT_FOUND', JN: 'PROJECT_NOT_FOUND', NE: 'PROJECT_NOT_EMPTY',
   DF: 'CRYPTO_DECRYPT_FAILED', AR: 'AUTH_REQUIRED', AF: 'AUTH_FAILED', AI: 'DOMAIN_ALREADY_INITIALIZED', AU: 'DOMAIN_ALREADY_UNSEALED', NI: 'NOT_IMPLEMENTED',
+  QE: 'QUORUM_POLICY_EXISTS',
 } as const satisfies Record<string, ErrorCode>;
 
 const MATRIX = `
@@ -70,6 +74,14 @@ POST   /v1/keys/:keyId/min-decrypt-version       key       | -- AD AD KN | ok AD
 POST   /v1/keys/:keyId/shares                    key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
 DELETE /v1/keys/:keyId/shares/:principal         key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
 GET    /v1/keys/:keyId/public-key                key       | -- ok ok KN | ok ok ok KN | -- ok ok KN | ok ok ok KN | AR AF
+PUT    /v1/quorum/approval-key                   none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+GET    /v1/quorum/policy                         none      | ok -- -- -- | AD -- -- -- | ok -- -- -- | AD -- -- -- | AR AF
+POST   /v1/quorum/policy                         none      | QE -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+POST   /v1/quorum/requests                       none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+GET    /v1/quorum/requests                       none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+GET    /v1/quorum/requests/:tokenId              none      | ok -- -- -- | AD -- -- -- | ok -- -- -- | AD -- -- -- | AR AF
+POST   /v1/quorum/requests/:tokenId/approvals    none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+POST   /v1/quorum/requests/:tokenId/apply        none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
 POST   /v1/crypto/encrypt                        key       | -- AD AD KN | ok AD ok KN | -- AD AD KN | ok AD ok KN | AR AF
 POST   /v1/crypto/encrypt/batch                  key       | -- AD AD KN | ok AD ok KN | -- AD AD KN | ok AD ok KN | AR AF
 POST   /v1/crypto/decrypt                        key       | -- AD AD DF | ok AD ok DF | -- AD AD DF | ok AD ok DF | AR AF
@@ -223,10 +235,30 @@ function parseBody(text: string): Record<string, unknown> {
   }
 }
 
+/** An officer's approval key pair, made on the officer's side as the CLI does. */
+interface ApprovalKeyPair {
+  readonly pem: string;
+  readonly privateKey: KeyObject;
+}
+
+function approvalKeyPair(): ApprovalKeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return { pem: publicKey.export({ format: 'pem', type: 'spki' }).toString(), privateKey };
+}
+
+/** Olivia and the matrix's officer approve each other's requests, one approval each. */
+const QUORUM_RULES = {
+  'principal.delete': { threshold: 1, approvers: ['olivia', CALLERS.officer] },
+  'quorum.policy-change': { threshold: 1, approvers: ['olivia', CALLERS.officer] },
+};
+const QUORUM_REQUEST = { operation: 'principal.delete', parameters: { name: 'zed' } };
+
 class World {
   readonly server: TestServer;
   readonly tokens = new Map<string, string>();
   readonly keys = new Map<string, KeyFixture>();
+  readonly approvalKeys = new Map<string, ApprovalKeyPair>();
+  #quorumReady = false;
   #counter = 0;
 
   constructor(server: TestServer) {
@@ -308,6 +340,35 @@ class World {
     const name = this.unique('target');
     await this.principal(name, 'user', [scene.relation === 'foreign' ? 'beta' : 'alpha'], false);
     return name;
+  }
+
+  /** (Re-)registers the officer's approval key, which the approval-key route may have replaced. */
+  async registerApprovalKey(officer: string): Promise<ApprovalKeyPair> {
+    const pair = this.approvalKeys.get(officer) ?? approvalKeyPair();
+    this.approvalKeys.set(officer, pair);
+    await this.must(officer, 'PUT', '/v1/quorum/approval-key', { publicKey: pair.pem });
+    return pair;
+  }
+
+  /** Approval keys for olivia and the matrix's officer, and the first quorum policy. */
+  async quorumReady(): Promise<void> {
+    if (this.#quorumReady) return;
+    for (const officer of ['olivia', CALLERS.officer]) await this.registerApprovalKey(officer);
+    await this.must('olivia', 'POST', '/v1/quorum/policy', { rules: QUORUM_RULES });
+    this.#quorumReady = true;
+  }
+
+  /** A new pending request by `requester`. */
+  async quorumToken(requester: string): Promise<{ readonly tokenId: string; readonly digest: string }> {
+    await this.quorumReady();
+    const token = await this.must(requester, 'POST', '/v1/quorum/requests', QUORUM_REQUEST);
+    return { tokenId: String(token['tokenId']), digest: String(token['digest']) };
+  }
+
+  /** `approver` signs and submits its approval of the token. */
+  async approval(approver: string, digest: string): Promise<{ signature: string }> {
+    const pair = await this.registerApprovalKey(approver);
+    return { signature: Buffer.from(signQuorumStatement(pair.privateKey, digest)).toString('base64') };
   }
 
   /** After a seal: unseal in-process and log everyone in again (sealing ends every token). */
@@ -458,6 +519,32 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   },
   'GET /v1/keys/:keyId/public-key': (w, s) => ({ url: `/v1/keys/${w.keyFor('ec', s).id}/public-key` }),
   'GET /v1/openapi.json': () => ({ url: '/v1/openapi.json' }),
+  'PUT /v1/quorum/approval-key': () => ({ url: '/v1/quorum/approval-key', body: { publicKey: approvalKeyPair().pem } }),
+  'GET /v1/quorum/policy': async (w) => {
+    await w.quorumReady();
+    return { url: '/v1/quorum/policy' };
+  },
+  'POST /v1/quorum/policy': async (w) => {
+    await w.quorumReady();
+    return { url: '/v1/quorum/policy', body: { rules: QUORUM_RULES } };
+  },
+  'POST /v1/quorum/requests': async (w) => {
+    await w.quorumReady();
+    return { url: '/v1/quorum/requests', body: QUORUM_REQUEST };
+  },
+  'GET /v1/quorum/requests': () => ({ url: '/v1/quorum/requests' }),
+  'GET /v1/quorum/requests/:tokenId': async (w) => ({ url: `/v1/quorum/requests/${(await w.quorumToken('olivia')).tokenId}` }),
+  // The matrix's officer approves olivia's request with its own registered key.
+  'POST /v1/quorum/requests/:tokenId/approvals': async (w) => {
+    const token = await w.quorumToken('olivia');
+    return { url: `/v1/quorum/requests/${token.tokenId}/approvals`, body: await w.approval(CALLERS.officer, token.digest) };
+  },
+  // The matrix's officer requested it and olivia approved: only that officer may apply it.
+  'POST /v1/quorum/requests/:tokenId/apply': async (w) => {
+    const token = await w.quorumToken(CALLERS.officer);
+    await w.must('olivia', 'POST', `/v1/quorum/requests/${token.tokenId}/approvals`, await w.approval('olivia', token.digest));
+    return { url: `/v1/quorum/requests/${token.tokenId}/apply`, body: { parameters: QUORUM_REQUEST.parameters } };
+  },
   ...Object.fromEntries(Object.entries(CRYPTO).flatMap(([op, body]): [string, Builder][] => [
     [`POST /v1/crypto/${op}`, (w, s) => ({ url: `/v1/crypto/${op}`, body: body(w, s) })],
     [`POST /v1/crypto/${op}/batch`, (w, s) => ({ url: `/v1/crypto/${op}/batch`, body: { items: [body(w, s)] } })],

@@ -8,7 +8,7 @@
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
-import { constants, createHash, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
 import { CATALOGUE, type ErrorCode } from '../src/core/errors.ts';
 import { BASE64_PATTERN } from '../src/server/base64-field.ts';
 import { CONFIG_DEFAULTS } from '../src/server/config.ts';
@@ -114,6 +114,14 @@ const TEMPLATES: Readonly<Record<string, (f: Fixture) => Template>> = {
   'GET /v1/keys/:keyId/public-key': (f) => ({ as: 'ursula', params: { keyId: f.keys.ec.id }, query: { version: '1' } }),
   'POST /v1/crypto/random': () => ({ as: 'ursula', body: { bytes: 16 } }),
   'GET /v1/openapi.json': () => ({ as: 'none' }),
+  'PUT /v1/quorum/approval-key': () => ({ as: 'olivia', body: { publicKey: generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString() } }),
+  'GET /v1/quorum/policy': () => ({ as: 'olivia' }),
+  'POST /v1/quorum/policy': () => ({ as: 'olivia', body: { rules: { 'principal.delete': { threshold: 1, approvers: ['olivia'] }, 'quorum.policy-change': { threshold: 1, approvers: ['olivia'] } } } }),
+  'POST /v1/quorum/requests': () => ({ as: 'olivia', body: { operation: 'principal.delete', parameters: { name: 'victim' } } }),
+  'GET /v1/quorum/requests': () => ({ as: 'olivia' }),
+  'GET /v1/quorum/requests/:tokenId': () => ({ as: 'olivia', params: { tokenId: randomUUID() } }),
+  'POST /v1/quorum/requests/:tokenId/approvals': () => ({ as: 'olivia', params: { tokenId: randomUUID() }, body: { signature: randomBytes(64).toString('base64') } }),
+  'POST /v1/quorum/requests/:tokenId/apply': () => ({ as: 'olivia', params: { tokenId: randomUUID() }, body: { parameters: { name: 'victim' } } }),
   ...Object.fromEntries(Object.entries(single).flatMap(([op, body]): [string, (f: Fixture) => Template][] => [
     [`POST /v1/crypto/${op}`, (f) => ({ as: 'ursula', body: body(f) })],
     [`POST /v1/crypto/${op}/batch`, (f) => ({ as: 'ursula', body: { items: [body(f)] } })],
@@ -277,9 +285,9 @@ function bodyAttempts(info: RouteInfo): Attempt[] {
   for (const text of NOT_OBJECTS) attempts.push({ ...base, category: 'not an object', label: text.slice(0, 12), payload: text, contentType: JSON_TYPE, expect: SCHEMA_ERRORS });
 
   const paths = [...leafPaths(body)];
-  // Unknown fields at every object level (string maps such as context and tags take any name).
+  // Unknown fields at every object level (string maps such as context and tags, and a quorum request's free-form parameters, take any name).
   for (const level of [{ path: [] as (string | number)[], value: body as unknown }, ...paths]) {
-    if (!isObject(level.value) || ['context', 'sourceContext', 'tags'].includes(String(level.path.at(-1)))) continue;
+    if (!isObject(level.value) || ['context', 'sourceContext', 'tags', 'parameters'].includes(String(level.path.at(-1)))) continue;
     send('unknown field', `${level.path.join('.') || 'body'}.unexpected`, withValue(body, [...level.path, 'unexpected'], 1), SCHEMA_ERRORS);
   }
   // Wrong JSON types, for each field of the template and each field the schema declares.
@@ -336,7 +344,7 @@ function pathAttempts(info: RouteInfo): Attempt[] {
   const attempts: Attempt[] = [];
   const payload = template.body === undefined ? {} : { payload: JSON.stringify(template.body), contentType: JSON_TYPE };
   for (const name of Object.keys(template.params ?? {})) {
-    for (const bad of name === 'keyId' ? UUID_PARAMS : NAME_PARAMS) {
+    for (const bad of name === 'keyId' || name === 'tokenId' ? UUID_PARAMS : NAME_PARAMS) {
       // Path values are inserted raw: the router decodes them, as it would a client's.
       const url = urlOf(route.url, { ...template.params, [name]: bad }, template.query);
       attempts.push({ category: 'bad path parameter', label: `${name} = ${bad.slice(0, 24)}`, method: route.method, url, as: template.as, ...payload });

@@ -1,11 +1,17 @@
 // The SDK's view of the native API's shapes (docs/api.md): what requests take and answers hold, with
 // binary values as Buffers (answers) or BytesLike (requests) instead of the wire's base64.
+import type {
+  ApprovalKeyInfo, ApprovalTokenView, AuthorisedOperation, QuorumOperation, QuorumParameters, QuorumPolicy, QuorumRule, QuorumRules,
+} from '../approvals/quorum/index.ts';
 import type { DomainDescriptor, UnsealProgress, UnsealSessionInfo, UnsealShareEnvelope } from '../barrier/index.ts';
 import type { KeyMetadata, Role } from '../core/engine/index.ts';
 import type { KeySpec, KeyState } from '../core/key-record.ts';
 import type { BytesLike } from './bytes.ts';
 
 export type { DomainDescriptor, KeyMetadata, KeySpec, KeyState, Role, UnsealProgress, UnsealShareEnvelope };
+export type { ApprovalKeyInfo, AuthorisedOperation, QuorumOperation, QuorumParameters, QuorumPolicy, QuorumRule, QuorumRules };
+/** A quorum request as the node shows it: everything its digest covers, who approved, its status. */
+export type QuorumToken = ApprovalTokenView;
 export type UnsealSession = UnsealSessionInfo;
 
 /** A key id (uuid), or `project/name`. */

@@ -1,11 +1,12 @@
 // CofferClient: the typed SDK over one node's native API (docs/api.md), grouped as the API is:
-// domain, auth, principals, projects, keys, crypto.
+// domain, auth, principals, projects, keys, crypto, quorum.
 import { CofferError } from '../core/errors.ts';
 import { AuthApi, PrincipalApi, ProjectApi } from './identity-api.ts';
 import { CryptoApi } from './crypto-api.ts';
 import { DomainApi } from './domain-api.ts';
 import { HttpTransport } from './http-transport.ts';
 import { KeyApi } from './key-api.ts';
+import { QuorumApi } from './quorum-api.ts';
 import { checkClientIdentity, loadPem, type PemSource } from './credentials.ts';
 
 export interface CofferClientOptions {
@@ -32,6 +33,7 @@ export class CofferClient {
   readonly projects: ProjectApi;
   readonly keys: KeyApi;
   readonly crypto: CryptoApi;
+  readonly quorum: QuorumApi;
   readonly #http: HttpTransport;
 
   constructor(options: CofferClientOptions) {
@@ -57,6 +59,7 @@ export class CofferClient {
     this.projects = new ProjectApi(this.#http);
     this.keys = new KeyApi(this.#http);
     this.crypto = new CryptoApi(this.#http);
+    this.quorum = new QuorumApi(this.#http);
   }
 
   /** The node's base URL. */

@@ -10,3 +10,4 @@ export type { AuthApi, PrincipalApi, ProjectApi } from './identity-api.ts';
 export type { CryptoApi } from './crypto-api.ts';
 export type { DomainApi } from './domain-api.ts';
 export type { KeyApi } from './key-api.ts';
+export type { QuorumApi } from './quorum-api.ts';

@@ -18,6 +18,7 @@ import { cryptoRoutes } from './v1/crypto-routes.ts';
 import { domainRoutes } from './v1/domain-routes.ts';
 import { keyRoutes } from './v1/key-routes.ts';
 import { principalRoutes, projectRoutes } from './v1/principal-routes.ts';
+import { quorumRoutes } from './v1/quorum-routes.ts';
 import type { RouteContext, RouteLimits } from './v1/route-context.ts';
 import { vssmRoutes } from './vssm/index.ts';
 
@@ -176,6 +177,7 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
   principalRoutes(app, context);
   projectRoutes(app, context);
   keyRoutes(app, context);
+  quorumRoutes(app, context);
   cryptoRoutes(app, context);
   vssmRoutes(app, context);
 

@@ -1,6 +1,8 @@
-// What the HTTP layer is handed: the node, a principal directory that lives for one unsealed period,
-// key inventory and request metrics. The directory is rebuilt at each unseal, so sealing drops
-// every login token, and the pending first officer is created before the directory is first used.
+// What the HTTP layer is handed: the node, a principal directory and a quorum service that live for
+// one unsealed period, key inventory and request metrics. The directory is rebuilt at each unseal, so
+// sealing drops every login token, and the pending first officer is created before the directory is
+// first used.
+import { QuorumService } from '../approvals/quorum/index.ts';
 import type { AuditSink } from '../core/ports.ts';
 import type { KeyEngine } from '../core/engine/index.ts';
 import type { Barrier } from '../barrier/index.ts';
@@ -26,6 +28,8 @@ export class NodeServices {
   readonly #createDirectory: DirectoryFactory;
   /** Keyed by the journal of the current unsealed period: a new journal means a new directory. */
   #current: { readonly audit: AuditSink; readonly directory: Promise<PrincipalDirectory> } | undefined;
+  /** Same key: the service remembers committed record versions, so it must outlive one request. */
+  #quorum: { readonly audit: AuditSink; readonly service: QuorumService } | undefined;
 
   constructor(node: CofferNode, options: { createDirectory?: DirectoryFactory; metrics?: HttpMetrics; version?: string } = {}) {
     this.node = node;
@@ -53,6 +57,15 @@ export class NodeServices {
       });
     }
     return this.#current.directory;
+  }
+
+  /** The quorum service of the current unsealed period (DOMAIN_SEALED otherwise). */
+  quorum(): QuorumService {
+    const audit = this.node.audit;
+    if (this.#quorum?.audit !== audit) {
+      this.#quorum = { audit, service: new QuorumService({ store: this.node.store, barrier: this.node.barrier, audit }) };
+    }
+    return this.#quorum.service;
   }
 
   async #open(audit: AuditSink): Promise<PrincipalDirectory> {

@@ -1,0 +1,139 @@
+// /v1/quorum: officers register approval keys, set the first quorum policy, request officer
+// operations, approve them with signatures made on their own machines, and apply them once. The
+// quorum service authorises and audits each call; tokens and the policy are read by officers and
+// auditors only. Nothing here runs the authorised operation itself yet.
+import type { FastifyInstance } from 'fastify';
+import { MAX_APPROVERS, QUORUM_OPERATIONS, type QuorumParameters } from '../../approvals/quorum/index.ts';
+import { base64Schema, decodeBase64Field } from '../base64-field.ts';
+import { showQuorumPolicy, showQuorumToken } from '../quorum-reads.ts';
+import { callerOfRequest } from '../request-context.ts';
+import type { RouteContext } from './route-context.ts';
+import { nameSchema, TIMESTAMP, UUID_PATTERN, withErrors } from './schemas.ts';
+
+const TAGS = ['quorum'];
+/** A PEM SPKI of either supported algorithm is a few hundred characters; the bound leaves room. */
+const MAX_PUBLIC_KEY_CHARS = 8192;
+
+const tokenParams = {
+  type: 'object', additionalProperties: false, required: ['tokenId'],
+  properties: { tokenId: { type: 'string', pattern: UUID_PATTERN, description: 'Approval token id (uuid)' } },
+} as const;
+const operationSchema = { type: 'string', enum: QUORUM_OPERATIONS, description: 'Operation class' } as const;
+/** Free-form by design: what an operation needs; the service bounds its encoded size. */
+const parametersSchema = { type: 'object', additionalProperties: true, description: 'The operation’s parameters, bound into the token digest' } as const;
+const officerNames = { type: 'array', items: { type: 'string' } } as const;
+
+const ruleSchema = {
+  type: 'object', additionalProperties: false, required: ['threshold', 'approvers'],
+  properties: {
+    threshold: { type: 'integer', minimum: 1, maximum: MAX_APPROVERS, description: 'M: valid approvals needed' },
+    approvers: { type: 'array', minItems: 1, maxItems: MAX_APPROVERS, items: nameSchema('Officer'), description: 'The N officers who may approve' },
+  },
+} as const;
+const rulesSchema = {
+  type: 'object', propertyNames: { enum: QUORUM_OPERATIONS }, additionalProperties: ruleSchema,
+  description: 'Rule per operation class; must include quorum.policy-change',
+} as const;
+const rulesResponse = {
+  type: 'object',
+  additionalProperties: { type: 'object', additionalProperties: false, required: ['threshold', 'approvers'], properties: { threshold: { type: 'integer' }, approvers: officerNames } },
+} as const;
+const policySchema = {
+  type: 'object', additionalProperties: false, required: ['version', 'rules'],
+  properties: { version: { type: 'integer' }, rules: rulesResponse },
+} as const;
+
+const approvalKeySchema = {
+  type: 'object', additionalProperties: false, required: ['officer', 'algorithm', 'fingerprint', 'registeredAt'],
+  properties: {
+    officer: { type: 'string' }, algorithm: { type: 'string' },
+    fingerprint: { type: 'string', description: 'SHA-256 of the SPKI DER, lowercase hex' }, registeredAt: TIMESTAMP,
+  },
+} as const;
+
+/** What a token shows: its binding (so approvers recompute the digest), who approved, its status. Never signatures. */
+const tokenSchema = {
+  type: 'object', additionalProperties: false,
+  required: ['tokenId', 'operation', 'parameters', 'requester', 'createdAt', 'expiresAt', 'policyVersion', 'digest', 'status', 'approvals'],
+  properties: {
+    tokenId: { type: 'string' }, operation: { type: 'string' }, parameters: { type: 'object', additionalProperties: true },
+    requester: { type: 'string' }, createdAt: TIMESTAMP, expiresAt: TIMESTAMP, policyVersion: { type: 'integer' },
+    digest: { type: 'string', description: 'SHA-256 of the RFC 8785 binding, lowercase hex' },
+    status: { type: 'string', enum: ['pending', 'expired', 'used'] },
+    approvals: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['approver', 'approvedAt'], properties: { approver: { type: 'string' }, approvedAt: TIMESTAMP } } },
+    usedAt: TIMESTAMP, usedBy: { type: 'string' },
+  },
+} as const;
+
+const authorisedSchema = {
+  type: 'object', additionalProperties: false, required: ['tokenId', 'operation', 'parameters', 'requester', 'approvers', 'digest'],
+  properties: {
+    tokenId: { type: 'string' }, operation: { type: 'string' }, parameters: { type: 'object', additionalProperties: true },
+    requester: { type: 'string' }, approvers: officerNames, digest: { type: 'string' },
+  },
+} as const;
+
+/** SPKI as PEM text goes to the service as text; anything else is base64 DER. */
+function approvalKeyInput(text: string): string | Buffer {
+  return text.trimStart().startsWith('-----BEGIN') ? text : decodeBase64Field(text, 'publicKey');
+}
+
+export function quorumRoutes(app: FastifyInstance, { services }: RouteContext): void {
+  app.put<{ Body: { publicKey: string } }>('/v1/quorum/approval-key', {
+    schema: {
+      summary: "Register or replace the calling officer's approval public key (SPKI, Ed25519 or ECDSA P-256)", tags: TAGS,
+      body: {
+        type: 'object', additionalProperties: false, required: ['publicKey'],
+        properties: { publicKey: { type: 'string', minLength: 1, maxLength: MAX_PUBLIC_KEY_CHARS, description: 'SPKI as PEM, or its DER in standard base64' } },
+      },
+      response: withErrors({ 200: approvalKeySchema }),
+    },
+  }, async (request) => services.quorum().registerApprovalKey(callerOfRequest(request), approvalKeyInput(request.body.publicKey)));
+
+  app.get('/v1/quorum/policy', {
+    schema: { summary: 'The quorum policy (officers, auditors)', tags: TAGS, response: withErrors({ 200: policySchema }) },
+  }, async (request) => showQuorumPolicy(services.quorum(), callerOfRequest(request)));
+
+  app.post<{ Body: { rules: unknown } }>('/v1/quorum/policy', {
+    schema: {
+      summary: 'Set the first quorum policy (officers); later changes need a quorum.policy-change token', tags: TAGS,
+      body: { type: 'object', additionalProperties: false, required: ['rules'], properties: { rules: rulesSchema } },
+      response: withErrors({ 201: policySchema }),
+    },
+  }, async (request, reply) => reply.code(201).send(await services.quorum().initializePolicy(callerOfRequest(request), request.body.rules)));
+
+  app.post<{ Body: { operation: string; parameters: QuorumParameters } }>('/v1/quorum/requests', {
+    schema: {
+      summary: 'Request an officer operation (officers): a token for the approvers to sign', tags: TAGS,
+      body: { type: 'object', additionalProperties: false, required: ['operation', 'parameters'], properties: { operation: operationSchema, parameters: parametersSchema } },
+      response: withErrors({ 201: tokenSchema }),
+    },
+  }, async (request, reply) => reply.code(201).send(await services.quorum().request(callerOfRequest(request), request.body)));
+
+  app.get('/v1/quorum/requests', {
+    schema: {
+      summary: 'Pending requests: neither used nor expired (officers)', tags: TAGS,
+      response: withErrors({ 200: { type: 'object', additionalProperties: false, required: ['requests'], properties: { requests: { type: 'array', items: tokenSchema } } } }),
+    },
+  }, async (request) => ({ requests: await services.quorum().list(callerOfRequest(request)) }));
+
+  app.get<{ Params: { tokenId: string } }>('/v1/quorum/requests/:tokenId', {
+    schema: { summary: 'One request, with everything its digest covers (officers, auditors)', tags: TAGS, params: tokenParams, response: withErrors({ 200: tokenSchema }) },
+  }, async (request) => showQuorumToken(services.quorum(), callerOfRequest(request), request.params.tokenId));
+
+  app.post<{ Params: { tokenId: string }; Body: { signature: string } }>('/v1/quorum/requests/:tokenId/approvals', {
+    schema: {
+      summary: 'Approve a request with a signature of "coffer/quorum/v1" ‖ digest by your approval key (officers)', tags: TAGS, params: tokenParams,
+      body: { type: 'object', additionalProperties: false, required: ['signature'], properties: { signature: { ...base64Schema('Ed25519 or DER ECDSA signature'), maxLength: 1024 } } },
+      response: withErrors({ 200: tokenSchema }),
+    },
+  }, async (request) => services.quorum().approve(request.params.tokenId, callerOfRequest(request), decodeBase64Field(request.body.signature, 'signature')));
+
+  app.post<{ Params: { tokenId: string }; Body: { parameters: QuorumParameters } }>('/v1/quorum/requests/:tokenId/apply', {
+    schema: {
+      summary: 'Spend an approved request once (its requester): the authorised operation', tags: TAGS, params: tokenParams,
+      body: { type: 'object', additionalProperties: false, required: ['parameters'], properties: { parameters: parametersSchema } },
+      response: withErrors({ 200: authorisedSchema }),
+    },
+  }, async (request) => services.quorum().apply(callerOfRequest(request), request.params.tokenId, request.body.parameters));
+}
