@@ -10,6 +10,7 @@ import { createCustodianKeyPair, prepareUnsealShare, type DomainDescriptor, type
 import { ensureDevPki, type ClientCredentialPaths } from '../src/pki/index.ts';
 import { parseConfig, startNode } from '../src/server/index.ts';
 import { tempDir } from './node-kit.ts';
+import { startTlsNode } from './tls-node-kit.ts';
 
 interface Answer {
   readonly status: number;
@@ -43,17 +44,8 @@ const code = (answer: Answer): unknown => (answer.body['error'] as Record<string
 
 describe('the API over mutual TLS', () => {
   it('authenticates by client certificate and refuses the rest with JSON errors', async (t) => {
-    const dir = tempDir(t, 'coffer-tls-');
-    const pki = await ensureDevPki(join(dir, 'pki'));
+    const { dir, pki, running } = await startTlsNode(t);
     const foreign = await ensureDevPki(join(dir, 'foreign-pki'));
-    const config = parseConfig({
-      dataDir: join(dir, 'data'),
-      nodeId: 'tls-node',
-      api: { port: 0, tls: { certFile: pki.serverCertPath, keyFile: pki.serverKeyPath, clientCaFile: pki.caPath } },
-      health: { port: 0 },
-    });
-    const running = await startNode(config, { logger: false });
-    t.after(() => running.close());
     const ca = readFileSync(pki.caPath);
     const api = (method: string, path: string, options?: { client?: ClientCredentialPaths; body?: unknown }) => call(running.apiUrl, ca, method, path, options);
 

@@ -44,54 +44,11 @@ export interface CustodianKey {
 
 // ---- principals, projects, auth ----
 
-export interface CertificateBinding {
-  /** SHA-256 of the certificate DER, lowercase hex. */
-  readonly fingerprint: string;
-  readonly subject?: string;
-}
-
-export type PrincipalStatus = 'ACTIVE' | 'DISABLED';
-
-export interface Principal {
-  readonly id: string;
-  readonly name: string;
-  readonly role: Role;
-  readonly projects: readonly string[];
-  readonly defaultProject?: string;
-  readonly status: PrincipalStatus;
-  readonly certificates: readonly CertificateBinding[];
-  readonly hasPassword: boolean;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
-
-export interface CreatePrincipalRequest {
-  readonly name: string;
-  readonly role: Role;
-  readonly projects?: readonly string[];
-  readonly defaultProject?: string;
-  readonly certificates?: readonly CertificateBinding[];
-  readonly password?: string;
-}
-
-export interface UpdatePrincipalRequest {
-  readonly projects?: readonly string[];
-  readonly defaultProject?: string;
-  readonly status?: PrincipalStatus;
-  readonly certificates?: readonly CertificateBinding[];
-}
-
-export interface Project {
-  readonly name: string;
-  readonly description?: string;
-  readonly createdAt: string;
-}
-
-export interface IssuedToken {
-  readonly token: string;
-  readonly expiresAt: string;
-  readonly principal: Principal;
-}
+// The identity shapes are the server's contract (type-only: nothing of the server is loaded).
+export type {
+  CertificateBinding, CreatePrincipalInput as CreatePrincipalRequest, IssuedToken, Principal, PrincipalStatus, Project,
+  UpdatePrincipalInput as UpdatePrincipalRequest,
+} from '../server/identity/identity-types.ts';
 
 /** One page of a listing; pass `next` back as `after` for the following one. */
 export interface ListQuery {

@@ -3,26 +3,17 @@
 import { randomBytes } from 'node:crypto';
 import { CofferError } from '../../core/errors.ts';
 import type { Role } from '../../core/engine/index.ts';
-import type { CertificateBinding, Principal, PrincipalStatus, Project } from './identity-types.ts';
+import type { CertificateBinding, Principal, Project } from './identity-types.ts';
 import {
   checkCertificates, checkDescription, checkName, checkProjects, checkRole, PRINCIPAL_ID_PATTERN,
 } from './identity-validation.ts';
 import { isEncodedPasswordHash } from './password-hash.ts';
 
-/** A principal as stored: the API's Principal plus its password hash. */
-export interface PrincipalRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly role: Role;
-  readonly projects: readonly string[];
-  readonly defaultProject?: string;
-  readonly status: PrincipalStatus;
-  readonly certificates: readonly CertificateBinding[];
+/** A principal as stored: the API's Principal with its password hash in place of `hasPassword`. */
+export type PrincipalRecord = Omit<Principal, 'hasPassword'> & {
   /** scrypt encoded hash (password-hash.ts); absent for certificate-only principals. */
   readonly passwordHash?: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+};
 
 export type ProjectRecord = Project;
 
