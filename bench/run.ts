@@ -22,7 +22,7 @@ import { AuditJournal } from '../src/audit/index.ts';
 import { createCustodianKeyPair, openShare } from '../src/barrier/index.ts';
 import type { Caller } from '../src/core/engine/caller.ts';
 import { CofferNode } from '../src/server/coffer-node.ts';
-import { formatRate, measureAsync, measureSync, median, type Rate } from './measure.ts';
+import { envInteger, formatRate, measureAsync, measureSync, median, type Rate } from './measure.ts';
 
 const ROUNDS = envInteger('BENCH_ROUNDS', 3);
 const MEASURE_MS = envInteger('BENCH_MS', 1500);
@@ -32,14 +32,6 @@ const ONLY = (process.env['BENCH_ONLY'] ?? '').split(',').map((s) => s.trim().to
 const PROJECT = 'bench';
 /** The design target (engine / synchronous node:crypto) that this report checks, for P-256 signing only. */
 const P256_TARGET = 0.8;
-
-function envInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 /** A fixed pool of inputs cycled through, so input generation stays out of the timed loop. */
 function cycle<T>(items: readonly T[]): () => T {

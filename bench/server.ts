@@ -21,7 +21,7 @@ import { AuditJournal } from '../src/audit/index.ts';
 import { profileOf, summarise, type ProfileSummary } from './cpu-profile.ts';
 import { LoadDriver } from './load-driver.ts';
 import { TRANSPORTS, type LoadJob, type LoadTarget, type Transport } from './load-protocol.ts';
-import { formatRate, measureAsync, measureSync, median, percentile, startMeter, type Rate } from './measure.ts';
+import { envInteger, formatRate, measureAsync, measureSync, median, percentile, startMeter, type Rate } from './measure.ts';
 import { machineCpu, threadCpu, type ThreadCpu } from './proc-cpu.ts';
 import { startBenchNode, type BenchNode } from './server-node.ts';
 
@@ -37,14 +37,6 @@ const BATCH_SIZES = [100, 1000] as const;
 const ALGORITHM = 'ECDSA_SHA_256';
 /** DESIGN.md "Performance targets", ECDSA P-256 over mutual TLS from one node. */
 const TARGET = { singlePerSecond: 10_000, batchedPerSecond: 40_000, halfLoadP99Ms: 5 } as const;
-
-function envInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 function envTransport(name: string, fallback: Transport): Transport {
   const raw = process.env[name];
