@@ -28,12 +28,49 @@ export interface KeyVersionRecord {
   readonly material?: Uint8Array;
   /** SPKI DER of the public half, for asymmetric keys. Not secret. */
   readonly publicKey?: Uint8Array;
+  /**
+   * Sealed keys only, instead of `material`: the material encrypted (AES-256-GCM, nonce ‖ ciphertext ‖
+   * tag) under the key's key-approval key, which exists only as shares held by the approvers.
+   */
+  readonly sealedMaterial?: Uint8Array;
 }
 
-/** Conditions on use; approvals and quorum build on this record later. */
+/** M of the listed approvers must approve each guarded use (sign, decrypt, unwrap, export). */
+export interface KeyApprovalPolicy {
+  /** M: approvals needed, never counting the requester. */
+  readonly threshold: number;
+  /** The N principals who may approve, by name, sorted. */
+  readonly approvers: readonly string[];
+  /** A rejection by any listed approver ends the request (default true). */
+  readonly rejectionEnds: boolean;
+  /** The material is additionally encrypted under a key-approval key split among the approvers. */
+  readonly sealed: boolean;
+}
+
+/** Conditions on use. */
 export interface KeyPolicy {
   /** Principals (besides the owner) allowed to use the key. */
   readonly sharedWith: readonly string[];
+  /** When set, every guarded use waits for M of its approvers. */
+  readonly approval?: KeyApprovalPolicy;
+}
+
+/** One approver's Shamir share of a sealed key's key-approval key, HPKE-encrypted to their share key. */
+export interface ApproverShare {
+  readonly approver: string;
+  /** SHA-256 (hex) of the SPKI the share was encrypted to, so a replaced key is noticed. */
+  readonly recipientFingerprint: string;
+  /** base64url HPKE encapsulated key and ciphertext. */
+  readonly enc: string;
+  readonly ciphertext: string;
+  /** Hex SHA-256 of the plaintext share, domain-separated: a released share is checked against it, so a bad one is attributed to its approver. */
+  readonly commitment: string;
+}
+
+/** A sealed key's key-approval key, present only as M-of-N shares: Coffer keeps no copy. */
+export interface KeySeal {
+  readonly threshold: number;
+  readonly shares: readonly ApproverShare[];
 }
 
 export interface KeyRecord {
@@ -58,6 +95,8 @@ export interface KeyRecord {
   /** Set while PENDING_DELETION: when the key will be destroyed. */
   readonly deletionDate?: string;
   readonly destroyedAt?: string;
+  /** Sealed keys: the shares of the key-approval key every version's sealedMaterial is under. */
+  readonly seal?: KeySeal;
 }
 
 /** A record as read from a repository, with the revision that compare-and-set writes must name. */

@@ -9,6 +9,8 @@ import {
 import type { EncryptionAlgorithm, SignatureFormat, SignInput, SigningAlgorithm } from '../algorithms/names.ts';
 import { CofferError, decryptFailed } from '../errors.ts';
 import { authorizeRandom } from './authorization.ts';
+import { keyUseDigest, openSealedMaterial, requireApprovedUse, type ApprovedUse } from './approved-use.ts';
+import type { KeyRecord, KeyVersionRecord } from '../key-record.ts';
 import type { Caller } from './caller.ts';
 import { decodeHeader, encodeHeader } from './ciphertext-format.ts';
 import { sha256Hex, type AuditScope, type EngineContext, type KeyRef } from './engine-context.ts';
@@ -84,7 +86,7 @@ export class CryptoOperations {
       const version = selectVersion(record, record.currentVersion);
       scope.keyVersion = version.version;
       const header = encodeHeader({ algorithm, keyId: record.id, keyVersion: version.version });
-      const prepared = this.#ctx.prepared(record, version);
+      const prepared = this.#ctx.preparedPublic(record, version);
       const body = algorithm === 'AES_256_GCM'
         ? encrypt(prepared, algorithm, plaintext, Buffer.concat([header, context]))
         : rsaEncrypt(prepared, algorithm, plaintext, context);
@@ -120,7 +122,8 @@ export class CryptoOperations {
         if (error instanceof CofferError && error.code === 'KEY_VERSION_NOT_FOUND') throw decryptFailed();
         throw error;
       }
-      const prepared = this.#ctx.prepared(record, version);
+      const grant = requireApprovedUse(caller, record, 'decrypt', version.version, scope.inputDigest);
+      const prepared = this.#ctx.prepared(record, version, grant);
       const plaintext = header.algorithm === 'AES_256_GCM'
         ? decrypt(prepared, header.algorithm, payload, Buffer.concat([headerBytes, context]))
         : await rsaDecrypt(prepared, header.algorithm, payload, context);
@@ -138,8 +141,9 @@ export class CryptoOperations {
       checkOperation(record.spec, record.usage, 'SIGN', algorithm);
       const version = selectVersion(record, record.currentVersion);
       scope.keyVersion = version.version;
+      const grant = requireApprovedUse(caller, record, 'sign', version.version, scope.inputDigest);
       // On libuv's thread pool for message signatures (see signAsync): the event loop serves others meanwhile.
-      const signature = await signAsync(this.#ctx.prepared(record, version), algorithm, input, format);
+      const signature = await signAsync(this.#ctx.prepared(record, version, grant), algorithm, input, format);
       return { signature, keyId: record.id, keyVersion: version.version, algorithm };
     });
   }
@@ -157,7 +161,7 @@ export class CryptoOperations {
         ? acceptedVersions(record)
         : [selectDecryptVersion(record, requireInteger(request.keyVersion, 'keyVersion', 1, 2 ** 31))];
       for (const version of candidates) {
-        if (verify(this.#ctx.prepared(record, version), algorithm, input, signature, format)) {
+        if (verify(this.#ctx.preparedPublic(record, version), algorithm, input, signature, format)) {
           scope.keyVersion = version.version;
           return { valid: true, keyId: record.id, keyVersion: version.version };
         }
@@ -245,9 +249,15 @@ export class CryptoOperations {
       const targetVersion = selectVersion(target.record, target.record.currentVersion);
       scope.keyVersion = version.version;
       scope.detail = { targetKeyId: target.record.id, targetKeyVersion: targetVersion.version };
-      if (targetVersion.material === undefined) throw new CofferError('KEY_DESTROYED', 'the key material has been destroyed');
-      const wrappedKey = wrap(this.#ctx.prepared(record, version), algorithm, targetVersion.material);
-      return { wrappedKey, wrappingKeyId: record.id, wrappingKeyVersion: version.version, targetKeyId: target.record.id, targetKeyVersion: targetVersion.version };
+      scope.inputDigest = keyUseDigest.export(record.id, options.algorithm);
+      const grant = requireApprovedUse(caller, target.record, 'export', targetVersion.version, scope.inputDigest);
+      const material = targetMaterial(target.record, targetVersion, grant);
+      try {
+        const wrappedKey = wrap(this.#ctx.preparedPublic(record, version), algorithm, material);
+        return { wrappedKey, wrappingKeyId: record.id, wrappingKeyVersion: version.version, targetKeyId: target.record.id, targetKeyVersion: targetVersion.version };
+      } finally {
+        if (material !== targetVersion.material) material.fill(0);
+      }
     });
   }
 
@@ -274,6 +284,14 @@ export class CryptoOperations {
       return randomBytes(length);
     });
   }
+}
+
+/** The material to export: stored, or opened from its seal with the grant's key-approval key. */
+function targetMaterial(record: KeyRecord, version: KeyVersionRecord, grant: ApprovedUse | undefined): Uint8Array {
+  if (version.material !== undefined) return version.material;
+  if (version.sealedMaterial === undefined) throw new CofferError('KEY_DESTROYED', 'the key material has been destroyed');
+  if (grant === undefined) throw new CofferError('APPROVAL_REQUIRED', 'the key is sealed: a use needs its approvers’ released shares');
+  return openSealedMaterial(grant.keyApprovalKey(), record.id, version.version, version.sealedMaterial);
 }
 
 function rsaEncrypt(prepared: Parameters<typeof encrypt>[0], algorithm: EncryptionAlgorithm, plaintext: Uint8Array, context: Buffer): Buffer {

@@ -1,11 +1,12 @@
 // What every engine operation shares: loading keys for a caller through an in-memory cache,
 // preparing key versions once, the audit wrapper, and compare-and-set updates.
 import { hash } from 'node:crypto';
-import { prepareKey, type PreparedKey } from '../algorithms/index.ts';
+import { prepareKey, preparePublicKey, type PreparedKey } from '../algorithms/index.ts';
 import { CofferError, toCofferError } from '../errors.ts';
 import type { KeyRecord, KeyVersionRecord, StoredKey } from '../key-record.ts';
 import type { AuditSink, Clock, KeyRepository } from '../ports.ts';
 import { authorizeKey, type KeyAction } from './authorization.ts';
+import { openSealedMaterial, type ApprovedUse } from './approved-use.ts';
 import type { Caller } from './caller.ts';
 
 /** A key reference: its id, or its name inside a project. */
@@ -175,12 +176,37 @@ export class EngineContext {
     for (const cacheKey of this.#prepared.keys()) if (cacheKey.startsWith(`${id}/`)) this.#prepared.delete(cacheKey);
   }
 
-  prepared(record: KeyRecord, version: KeyVersionRecord): PreparedKey {
+  /**
+   * The version's key, prepared once and cached. A sealed version is opened only with the grant of an
+   * approved use carrying the key-approval key, prepared for that one use and never cached.
+   */
+  prepared(record: KeyRecord, version: KeyVersionRecord, grant?: ApprovedUse): PreparedKey {
+    if (version.material === undefined && version.sealedMaterial !== undefined) {
+      if (grant === undefined) throw new CofferError('APPROVAL_REQUIRED', 'the key is sealed: a use needs its approvers’ released shares');
+      const material = openSealedMaterial(grant.keyApprovalKey(), record.id, version.version, version.sealedMaterial);
+      try {
+        return prepareKey(record.spec, material);
+      } finally {
+        material.fill(0);
+      }
+    }
     const cacheKey = `${record.id}/${version.version}`;
     let prepared = this.#prepared.get(cacheKey);
     if (prepared === undefined) {
       if (version.material === undefined) throw new CofferError('KEY_DESTROYED', 'the key material has been destroyed');
       prepared = prepareKey(record.spec, version.material);
+      this.#prepared.set(cacheKey, prepared);
+    }
+    return prepared;
+  }
+
+  /** For public-key operations (verify, RSA encrypt): works for sealed keys, from the stored SPKI. */
+  preparedPublic(record: KeyRecord, version: KeyVersionRecord): PreparedKey {
+    if (version.material !== undefined || version.publicKey === undefined) return this.prepared(record, version);
+    const cacheKey = `${record.id}/${version.version}/public`;
+    let prepared = this.#prepared.get(cacheKey);
+    if (prepared === undefined) {
+      prepared = preparePublicKey(record.spec, version.publicKey);
       this.#prepared.set(cacheKey, prepared);
     }
     return prepared;

@@ -8,3 +8,7 @@ export type { KeyRef } from './engine-context.ts';
 export type { KeyMetadata } from './key-metadata.ts';
 export { ROLES, type Caller, type Role } from './caller.ts';
 export { HEADER_BYTES as CIPHERTEXT_HEADER_BYTES, encodeHeader as encodeCiphertextHeader, type CiphertextHeader } from './ciphertext-format.ts';
+export {
+  ApprovedUse, GUARDED_USES, KEY_USES, MAX_KEY_APPROVERS, isKeyUse, keyUseDigest, newKeyApprovalKey, parseKeyApprovalPolicy,
+  type ApprovalHooks, type KeyUse,
+} from './approved-use.ts';

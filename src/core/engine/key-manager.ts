@@ -6,7 +6,11 @@ import {
   resolveWrappingAlgorithm, unwrap,
 } from '../algorithms/index.ts';
 import { CofferError } from '../errors.ts';
-import type { KeyOrigin, KeyRecord, KeySpec, KeyUsage, KeyVersionRecord } from '../key-record.ts';
+import type { KeyApprovalPolicy, KeyOrigin, KeyRecord, KeySpec, KeyUsage, KeyVersionRecord } from '../key-record.ts';
+import {
+  keyUseDigest, openSealedMaterial, parseKeyApprovalPolicy, requireApprovedUse, requireSealableSpec,
+  sealMaterial, type ApprovalHooks, type ApprovedUse,
+} from './approved-use.ts';
 import { authorizeCreate, authorizeList } from './authorization.ts';
 import type { Caller } from './caller.ts';
 import type { AuditScope, EngineContext, KeyRef } from './engine-context.ts';
@@ -23,6 +27,8 @@ export interface CreateKeyInput {
   readonly tags?: Readonly<Record<string, string>>;
   /** Defaults to false; once false it can never become true. */
   readonly exportable?: boolean;
+  /** M of N approvers for every guarded use, optionally sealed: {threshold, approvers, rejectionEnds?, sealed?}. */
+  readonly approval?: unknown;
 }
 
 export interface ImportKeyInput extends CreateKeyInput {
@@ -100,18 +106,115 @@ export class KeyManager {
   }
 
   /** Generates a new key inside Coffer. The caller becomes its owner. */
-  create(caller: Caller, input: CreateKeyInput): Promise<KeyMetadata> {
+  create(caller: Caller, input: CreateKeyInput, hooks?: ApprovalHooks): Promise<KeyMetadata> {
     return this.#ctx.audited(caller, 'key.create', {}, async (scope) => {
       const { spec, usage } = this.#validateCreate(caller, input, scope);
+      const approval = await this.#approvalOf(input, spec, hooks, scope);
       // Off the event loop: an RSA-4096 key takes long enough to stall every other request.
       const generated = await generateKeyMaterialAsync(spec);
       const version = this.#version(1, 'GENERATED', generated);
-      return this.#persistNew(this.#newRecord(caller, input, spec, usage, version), scope);
+      const record = await this.#withApproval(this.#newRecord(caller, input, spec, usage, version), approval, hooks);
+      if (record.seal !== undefined) generated.material.fill(0);
+      return this.#persistNew(record, scope);
+    });
+  }
+
+  /** The validated approval policy of a new key, its approvers confirmed by the key-use service. */
+  async #approvalOf(input: CreateKeyInput, spec: KeySpec, hooks: ApprovalHooks | undefined, scope: AuditScope): Promise<KeyApprovalPolicy | undefined> {
+    if (input.approval === undefined) return undefined;
+    const approval = parseKeyApprovalPolicy(input.approval);
+    if (approval.sealed) requireSealableSpec(spec);
+    if (hooks === undefined) throw new CofferError('INVALID_ARGUMENT', 'approval policies need the key-use approval service');
+    await hooks.requireApprovers(approval);
+    scope.detail = { ...scope.detail, approvalThreshold: approval.threshold, approvers: approval.approvers.length, sealed: approval.sealed };
+    return approval;
+  }
+
+  /**
+   * The record under `approval` (undefined: none), given every version's material in the clear (or
+   * undefined where destroyed). A sealed policy gets a fresh key-approval key from the service, seals
+   * every version under it, and erases it; the plaintext material is then kept nowhere.
+   */
+  async #withApproval(record: KeyRecord, approval: KeyApprovalPolicy | undefined, hooks: ApprovalHooks | undefined, materials?: readonly (Uint8Array | undefined)[]): Promise<KeyRecord> {
+    const plain = materials ?? record.versions.map((v) => v.material);
+    const { seal: _oldSeal, ...base } = record;
+    const policy = approval === undefined ? { sharedWith: record.policy.sharedWith } : { sharedWith: record.policy.sharedWith, approval };
+    const bare = (v: KeyVersionRecord): KeyVersionRecord => {
+      const { material: _m, sealedMaterial: _s, ...rest } = v;
+      return rest;
+    };
+    if (approval?.sealed !== true) {
+      const versions = record.versions.map((v, i) => {
+        const material = plain[i];
+        // A copy: the caller erases what it opened from a seal.
+        return material === undefined ? bare(v) : { ...bare(v), material: v.material ?? Buffer.from(material) };
+      });
+      return { ...base, policy, versions };
+    }
+    if (hooks === undefined) throw new CofferError('INVALID_ARGUMENT', 'sealed keys need the key-use approval service');
+    const { seal, kak } = await hooks.seal(record.id, approval);
+    try {
+      const versions = record.versions.map((v, i) => {
+        const material = plain[i];
+        return material === undefined ? bare(v) : { ...bare(v), sealedMaterial: sealMaterial(kak, record.id, v.version, material) };
+      });
+      return { ...base, policy, versions, seal };
+    } finally {
+      kak.fill(0);
+    }
+  }
+
+  /** Every version's material in the clear (undefined where destroyed); a sealed key's needs the grant. */
+  #materials(record: KeyRecord, grant: ApprovedUse | undefined): (Uint8Array | undefined)[] {
+    return record.versions.map((v) => {
+      if (v.material !== undefined) return v.material;
+      if (v.sealedMaterial === undefined) return undefined;
+      if (grant === undefined) throw new CofferError('APPROVAL_REQUIRED', 'the key is sealed: a change needs its approvers’ released shares');
+      return openSealedMaterial(grant.keyApprovalKey(), record.id, v.version, v.sealedMaterial);
+    });
+  }
+
+  /**
+   * Replaces a key's approval policy (null: none). A key without one gets it from its owner alone
+   * (adding a control needs no one's consent); a key with one changes only through a request its
+   * current approvers approved, whose grant this consumes. A sealed key is re-sealed under a fresh
+   * key-approval key for the new approvers, or unsealed when the new policy is not sealed.
+   */
+  changeApprovers(caller: Caller, ref: KeyRef, approvalInput: unknown, hooks?: ApprovalHooks): Promise<KeyMetadata> {
+    return this.#ctx.audited(caller, 'key.change-approvers', {}, async (scope) => {
+      const approval = approvalInput === null ? undefined : parseKeyApprovalPolicy(approvalInput);
+      const { record: current } = await this.#ctx.load(caller, ref, 'manage', scope);
+      if (current.state === 'DESTROYED') throw transition(current.state, current.state);
+      if (approval?.sealed === true) requireSealableSpec(current.spec);
+      scope.inputDigest = keyUseDigest.changeApprovers(approval ?? null);
+      const guarded = current.policy.approval !== undefined || current.seal !== undefined;
+      const grant = guarded ? requireApprovedUse(caller, current, 'change-approvers', current.currentVersion, scope.inputDigest) : undefined;
+      if (approval !== undefined) {
+        if (hooks === undefined) throw new CofferError('INVALID_ARGUMENT', 'approval policies need the key-use approval service');
+        await hooks.requireApprovers(approval);
+      }
+      scope.detail = approval === undefined ? { approval: 'none' } : { approvalThreshold: approval.threshold, approvers: approval.approvers.length, sealed: approval.sealed };
+      const materials = this.#materials(current, grant);
+      try {
+        const next = await this.#withApproval(current, approval, hooks, materials);
+        const saved = await this.#ctx.update(caller, ref, scope, (record) => {
+          // Approved against this exact record: any change meanwhile (a rotation, say) voids the approval.
+          if (record.updatedAt !== current.updatedAt || record.currentVersion !== current.currentVersion) {
+            throw new CofferError('APPROVAL_MISMATCH', 'the key changed since the change was approved');
+          }
+          return { ...next, state: record.state, updatedAt: this.#ctx.nowIso() };
+        });
+        return toMetadata(saved);
+      } finally {
+        materials.forEach((m, i) => {
+          if (m !== undefined && m !== current.versions[i]?.material) m.fill(0);
+        });
+      }
     });
   }
 
   /** Imports key material that arrives wrapped under one of the caller's wrapping keys. */
-  import(caller: Caller, input: ImportKeyInput): Promise<KeyMetadata> {
+  import(caller: Caller, input: ImportKeyInput, hooks?: ApprovalHooks): Promise<KeyMetadata> {
     return this.#ctx.audited(caller, 'key.import', {}, async (scope) => {
       const { spec, usage } = this.#validateCreate(caller, input, scope);
       const algorithm = resolveWrappingAlgorithm(input.wrappingAlgorithm);
@@ -121,12 +224,15 @@ export class KeyManager {
       requireUsable(wrapping.record);
       if (wrapping.record.usage !== 'WRAP_UNWRAP') throw new CofferError('KEY_USAGE_NOT_ALLOWED', 'the wrapping key is not a WRAP_UNWRAP key');
       const wrapVersion = selectVersion(wrapping.record, wrapping.record.currentVersion);
-      const material = unwrap(this.#ctx.prepared(wrapping.record, wrapVersion), algorithm, wrapped);
+      const grant = requireApprovedUse(caller, wrapping.record, 'unwrap', wrapVersion.version, keyUseDigest.unwrap(wrapped));
+      const approval = await this.#approvalOf(input, spec, hooks, scope);
+      const material = unwrap(this.#ctx.prepared(wrapping.record, wrapVersion, grant), algorithm, wrapped);
       try {
         const imported = importKeyMaterial(spec, material);
         scope.detail = { ...scope.detail, wrappingKeyId: wrapping.record.id, wrappingKeyVersion: wrapVersion.version };
         const version = this.#version(1, 'IMPORTED', imported);
-        return await this.#persistNew(this.#newRecord(caller, input, spec, usage, version), scope);
+        const record = await this.#withApproval(this.#newRecord(caller, input, spec, usage, version), approval, hooks);
+        return await this.#persistNew(record, scope);
       } finally {
         material.fill(0);
       }
@@ -165,14 +271,22 @@ export class KeyManager {
       // the compare-and-set update, which may re-read the record on a conflict.
       const { record: current } = await this.#ctx.load(caller, ref, 'manage', scope);
       requireUsable(current);
+      // A sealed key's new version must be sealed under its key-approval key: only its approvers can rotate it.
+      const grant = current.seal === undefined ? undefined
+        : requireApprovedUse(caller, current, 'rotate', current.currentVersion, keyUseDigest.rotate(current.id, current.currentVersion));
       const generated = await generateKeyMaterialAsync(current.spec);
       const saved = await this.#ctx.update(caller, ref, scope, (record) => {
         requireUsable(record);
         const next = record.currentVersion + 1;
         scope.keyVersion = next;
         const version = this.#version(next, 'GENERATED', generated);
-        return { ...record, versions: [...record.versions, version], currentVersion: next, updatedAt: this.#ctx.nowIso() };
+        if (record.seal === undefined) return { ...record, versions: [...record.versions, version], currentVersion: next, updatedAt: this.#ctx.nowIso() };
+        if (grant === undefined || record.currentVersion !== current.currentVersion) throw new CofferError('APPROVAL_MISMATCH', 'the key changed since the rotation was approved');
+        const { material: _plain, ...sealedVersion } = version;
+        const sealed = { ...sealedVersion, sealedMaterial: sealMaterial(grant.keyApprovalKey(), record.id, next, generated.material) };
+        return { ...record, versions: [...record.versions, sealed], currentVersion: next, updatedAt: this.#ctx.nowIso() };
       });
+      if (saved.seal !== undefined) generated.material.fill(0);
       return toMetadata(saved);
     });
   }
@@ -282,7 +396,7 @@ export class KeyManager {
           const current = await this.#ctx.repository.get(record.id);
           if (current === undefined || current.record.state !== 'PENDING_DELETION') return;
           const at = this.#ctx.nowIso();
-          const versions = current.record.versions.map(({ material: _erased, ...v }) => v);
+          const versions = current.record.versions.map(({ material: _erased, sealedMaterial: _sealed, ...v }) => v);
           await this.#ctx.repository.update({ ...current.record, state: 'DESTROYED', versions, destroyedAt: at, updatedAt: at }, current.revision);
           this.#ctx.invalidate(record.id);
           destroyed.push(record.id);

@@ -1,6 +1,6 @@
 // The public view of a key record: everything but material. Routes serialise only this shape.
 import { specInfo } from '../algorithms/index.ts';
-import type { KeyRecord, KeySpec, KeyState, KeyUsage, KeyOrigin } from '../key-record.ts';
+import type { KeyApprovalPolicy, KeyRecord, KeySpec, KeyState, KeyUsage, KeyOrigin } from '../key-record.ts';
 
 export interface KeyMetadata {
   readonly id: string;
@@ -14,6 +14,8 @@ export interface KeyMetadata {
   readonly description: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly sharedWith: readonly string[];
+  /** M of N approvers for every guarded use; `sealed` when the material needs their shares. */
+  readonly approval?: KeyApprovalPolicy;
   readonly currentVersion: number;
   readonly minDecryptVersion: number;
   readonly versions: readonly { readonly version: number; readonly createdAt: string; readonly origin: KeyOrigin }[];
@@ -48,6 +50,7 @@ export function toMetadata(record: KeyRecord): KeyMetadata {
     description: record.description,
     tags: { ...record.tags },
     sharedWith: [...record.policy.sharedWith],
+    ...(record.policy.approval === undefined ? {} : { approval: { ...record.policy.approval, approvers: [...record.policy.approval.approvers] } }),
     currentVersion: record.currentVersion,
     minDecryptVersion: record.minDecryptVersion,
     versions: record.versions.map((v) => ({ version: v.version, createdAt: v.createdAt, origin: v.origin })),

@@ -1,7 +1,7 @@
 // Serialises key records for the barrier: JSON with binary fields as base64. Parsing checks the
 // shape, so a record that decrypts but is malformed is reported as STORE_CORRUPT, never trusted.
 import { CofferError } from '../../core/errors.ts';
-import { KEY_SPECS, KEY_STATES, KEY_USAGES, type KeyRecord, type KeyVersionRecord } from '../../core/key-record.ts';
+import { KEY_SPECS, KEY_STATES, KEY_USAGES, type ApproverShare, type KeyApprovalPolicy, type KeyRecord, type KeySeal, type KeyVersionRecord } from '../../core/key-record.ts';
 
 interface VersionJson {
   version: number;
@@ -9,6 +9,7 @@ interface VersionJson {
   origin: 'GENERATED' | 'IMPORTED';
   material?: string;
   publicKey?: string;
+  sealedMaterial?: string;
 }
 
 export function encodeKeyRecord(record: KeyRecord): Uint8Array {
@@ -18,6 +19,7 @@ export function encodeKeyRecord(record: KeyRecord): Uint8Array {
     origin: v.origin,
     ...(v.material === undefined ? {} : { material: Buffer.from(v.material).toString('base64') }),
     ...(v.publicKey === undefined ? {} : { publicKey: Buffer.from(v.publicKey).toString('base64') }),
+    ...(v.sealedMaterial === undefined ? {} : { sealedMaterial: Buffer.from(v.sealedMaterial).toString('base64') }),
   }));
   return Buffer.from(JSON.stringify({ ...record, versions }), 'utf8');
 }
@@ -55,7 +57,30 @@ function decodeVersion(value: unknown, index: number): KeyVersionRecord {
     origin: oneOf(value['origin'], ['GENERATED', 'IMPORTED'] as const),
     ...(value['material'] === undefined ? {} : { material: Buffer.from(str(value['material']), 'base64') }),
     ...(value['publicKey'] === undefined ? {} : { publicKey: Buffer.from(str(value['publicKey']), 'base64') }),
+    ...(value['sealedMaterial'] === undefined ? {} : { sealedMaterial: Buffer.from(str(value['sealedMaterial']), 'base64') }),
   };
+}
+
+function bool(value: unknown): boolean {
+  if (typeof value !== 'boolean') throw corrupt();
+  return value;
+}
+
+function decodeApproval(value: unknown): KeyApprovalPolicy | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value) || !Array.isArray(value['approvers'])) throw corrupt();
+  return { threshold: int(value['threshold']), approvers: value['approvers'].map(str), rejectionEnds: bool(value['rejectionEnds']), sealed: bool(value['sealed']) };
+}
+
+function decodeShare(value: unknown): ApproverShare {
+  if (!isObject(value)) throw corrupt();
+  return { approver: str(value['approver']), recipientFingerprint: str(value['recipientFingerprint']), enc: str(value['enc']), ciphertext: str(value['ciphertext']), commitment: str(value['commitment']) };
+}
+
+function decodeSeal(value: unknown): KeySeal | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value) || !Array.isArray(value['shares'])) throw corrupt();
+  return { threshold: int(value['threshold']), shares: value['shares'].map(decodeShare) };
 }
 
 export function decodeKeyRecord(bytes: Uint8Array): KeyRecord {
@@ -72,6 +97,8 @@ export function decodeKeyRecord(bytes: Uint8Array): KeyRecord {
   for (const [k, v] of Object.entries(json['tags'])) tags[k] = str(v);
   const versions = json['versions'].map((v, i) => decodeVersion(v, i));
   const currentVersion = int(json['currentVersion']);
+  const approval = decodeApproval(json['policy']['approval']);
+  const seal = decodeSeal(json['seal']);
   if (currentVersion !== versions.length || currentVersion < 1) throw corrupt();
   return {
     id: str(json['id']),
@@ -84,7 +111,7 @@ export function decodeKeyRecord(bytes: Uint8Array): KeyRecord {
     exportable: json['exportable'] === true,
     description: str(json['description']),
     tags,
-    policy: { sharedWith: sharedWith.map(str) },
+    policy: approval === undefined ? { sharedWith: sharedWith.map(str) } : { sharedWith: sharedWith.map(str), approval },
     versions,
     currentVersion,
     minDecryptVersion: int(json['minDecryptVersion']),
@@ -92,5 +119,6 @@ export function decodeKeyRecord(bytes: Uint8Array): KeyRecord {
     updatedAt: str(json['updatedAt']),
     ...(json['deletionDate'] === undefined ? {} : { deletionDate: str(json['deletionDate']) }),
     ...(json['destroyedAt'] === undefined ? {} : { destroyedAt: str(json['destroyedAt']) }),
+    ...(seal === undefined ? {} : { seal }),
   };
 }
