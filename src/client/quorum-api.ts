@@ -4,7 +4,7 @@
 import type { KeyObject } from 'node:crypto';
 import { quorumTokenDigest, signQuorumStatement } from '../approvals/quorum/index.ts';
 import { CofferError } from '../core/errors.ts';
-import type { ApprovalKeyInfo, AuthorisedOperation, QuorumOperation, QuorumParameters, QuorumPolicy, QuorumRules, QuorumToken } from './api-types.ts';
+import type { AppliedOperation, ApprovalKeyInfo, QuorumOperation, QuorumParameters, QuorumPolicy, QuorumRules, QuorumSecret, QuorumToken } from './api-types.ts';
 import { encodeBase64, type BytesLike } from './bytes.ts';
 import type { HttpTransport } from './http-transport.ts';
 
@@ -33,6 +33,7 @@ export class QuorumApi {
     return (await this.#http.send('POST', '/v1/quorum/policy', { body: { rules } })) as QuorumPolicy;
   }
 
+  /** Officers request officer operations; a key's owner requests key.delete and key.export for it. */
   async request(operation: QuorumOperation, parameters: QuorumParameters): Promise<QuorumToken> {
     return (await this.#http.send('POST', '/v1/quorum/requests', { body: { operation, parameters } })) as QuorumToken;
   }
@@ -63,8 +64,13 @@ export class QuorumApi {
     return this.approve(tokenId, signQuorumStatement(privateKey, digest));
   }
 
-  /** The requester spends an approved request once, with the parameters it was approved for. */
-  async apply(tokenId: string, parameters: QuorumParameters): Promise<AuthorisedOperation> {
-    return (await this.#http.send('POST', `/v1/quorum/requests/${segment(tokenId)}/apply`, { body: { parameters } })) as AuthorisedOperation;
+  /**
+   * The requester spends an approved request once, with the parameters it was approved for: the node
+   * runs the operation and `result` is what its direct route would have answered (null for none).
+   * A token that binds a password needs it again here as `secret.password`.
+   */
+  async apply(tokenId: string, parameters: QuorumParameters, options: { secret?: QuorumSecret } = {}): Promise<AppliedOperation> {
+    const body = { parameters, ...(options.secret === undefined ? {} : { secret: options.secret }) };
+    return (await this.#http.send('POST', `/v1/quorum/requests/${segment(tokenId)}/apply`, { body })) as AppliedOperation;
   }
 }

@@ -118,6 +118,11 @@ export class ApprovalTokenRepository {
     return this.#records.write(`${PREFIX}${token.tokenId}`, token, currentVersion);
   }
 
+  /** A conditional delete of the token at `currentVersion` (pruning). */
+  remove(tokenId: string, currentVersion: number): StoreWrite {
+    return this.#records.remove(`${PREFIX}${tokenId}`, currentVersion);
+  }
+
   noteCommitted(token: ApprovalToken, currentVersion: number): void {
     this.#records.noteCommitted(`${PREFIX}${token.tokenId}`, currentVersion);
   }

@@ -9,7 +9,7 @@ export const QUORUM_OPERATIONS = [
 export type QuorumOperation = (typeof QUORUM_OPERATIONS)[number];
 
 /** The class whose quorum guards the policy itself, so the policy can never be changed unilaterally. */
-export const POLICY_CHANGE: QuorumOperation = 'quorum.policy-change';
+export const POLICY_CHANGE = 'quorum.policy-change' satisfies QuorumOperation;
 
 const KNOWN: ReadonlySet<string> = new Set(QUORUM_OPERATIONS);
 

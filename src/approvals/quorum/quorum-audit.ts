@@ -5,7 +5,7 @@ import type { AuditSink, Clock } from '../../core/ports.ts';
 
 /** Refusals of the caller, as opposed to failures of the operation, are recorded as DENIED. */
 const DENIALS: ReadonlySet<ErrorCode> = new Set([
-  'ACCESS_DENIED', 'APPROVAL_NOT_FOUND', 'APPROVAL_EXPIRED', 'APPROVAL_ALREADY_USED', 'APPROVAL_MISMATCH', 'APPROVAL_INSUFFICIENT',
+  'ACCESS_DENIED', 'QUORUM_REQUIRED', 'APPROVAL_NOT_FOUND', 'APPROVAL_EXPIRED', 'APPROVAL_ALREADY_USED', 'APPROVAL_MISMATCH', 'APPROVAL_INSUFFICIENT',
   'APPROVAL_SELF_NOT_ALLOWED', 'APPROVAL_SIGNATURE_INVALID', 'APPROVAL_NOT_APPROVER', 'APPROVAL_DUPLICATE',
 ]);
 
@@ -21,15 +21,19 @@ export interface QuorumAuditCall {
   readonly operation: string;
 }
 
+/** For entries that record what an operation did rather than whether the caller may: every failure is FAILED. */
+export const NO_DENIALS: ReadonlySet<ErrorCode> = new Set();
+
 export async function audited<T>(
   sink: AuditSink, clock: Clock, call: QuorumAuditCall, detail: QuorumAuditScope['detail'], body: (scope: QuorumAuditScope) => Promise<T>,
+  denials: ReadonlySet<ErrorCode> = DENIALS,
 ): Promise<T> {
   const scope: QuorumAuditScope = { detail };
   const append = (errorCode: ErrorCode | undefined): Promise<void> => sink.append({
     time: clock.now().toISOString(),
     principal: call.principal,
     operation: call.operation,
-    outcome: errorCode === undefined ? 'ALLOWED' : DENIALS.has(errorCode) ? 'DENIED' : 'FAILED',
+    outcome: errorCode === undefined ? 'ALLOWED' : denials.has(errorCode) ? 'DENIED' : 'FAILED',
     requestId: call.requestId,
     ...(scope.inputDigest === undefined ? {} : { inputDigest: scope.inputDigest }),
     ...(errorCode === undefined ? {} : { errorCode }),

@@ -8,7 +8,7 @@ const params = { keyId: 'k-123', reason: 'retired' };
 
 describe('quorum flow', () => {
   it('2-of-3: two approvals by other officers authorise one run with exactly the approved parameters', async (t) => {
-    const { service, officers } = await openFixture(t, 3, 2);
+    const { service, officers, runs } = await openFixture(t, 3, 2);
     const [requester, a, b] = [at(officers, 0), at(officers, 1), at(officers, 2)];
     const token = await service.request(requester.caller, { operation: 'key.delete', parameters: params });
     assert.equal(token.status, 'pending');
@@ -19,8 +19,9 @@ describe('quorum flow', () => {
     const authorised = await service.apply(requester.caller, token.tokenId, params);
     assert.deepEqual(authorised, {
       tokenId: token.tokenId, operation: 'key.delete', parameters: params, requester: 'officer-0',
-      approvers: ['officer-1', 'officer-2'], digest: token.digest,
+      approvers: ['officer-1', 'officer-2'], digest: token.digest, result: { ran: 'key.delete' },
     });
+    assert.deepEqual(runs, [{ operation: 'key.delete', requester: 'officer-0', parameters: params }], 'the handler ran once, as the requester, with the bound parameters');
     assert.equal((await service.show(token.tokenId)).status, 'used');
     await assert.rejects(service.apply(requester.caller, token.tokenId, params), { code: 'APPROVAL_ALREADY_USED' });
   });
@@ -37,7 +38,7 @@ describe('quorum flow', () => {
   });
 
   it('two racing appliers: exactly one wins, the other gets APPROVAL_ALREADY_USED', async (t) => {
-    const { service, officers } = await openFixture(t, 3, 2);
+    const { service, officers, runs } = await openFixture(t, 3, 2);
     const requester = at(officers, 0);
     const token = await service.request(requester.caller, { operation: 'key.delete', parameters: params });
     for (const i of [1, 2]) await service.approve(token.tokenId, at(officers, i).caller, at(officers, i).sign(token.digest));
@@ -49,6 +50,7 @@ describe('quorum flow', () => {
     const lost = results.find((r) => r.status === 'rejected');
     assert.ok(lost !== undefined);
     assert.equal((lost.reason as { code?: unknown }).code, 'APPROVAL_ALREADY_USED');
+    assert.equal(runs.length, 1, 'the operation ran once');
   });
 
   it('concurrent approvals by different officers are all kept', async (t) => {
@@ -87,7 +89,8 @@ describe('quorum flow', () => {
     await assert.rejects(service.apply(o0.caller, change.tokenId, { rules }), { code: 'APPROVAL_INSUFFICIENT' });
     assert.equal((await service.policy())?.version, 1);
     await service.approve(change.tokenId, o2.caller, o2.sign(change.digest));
-    await service.apply(o0.caller, change.tokenId, { rules });
+    const applied = await service.apply(o0.caller, change.tokenId, { rules });
+    assert.deepEqual(applied.result, { version: 2, rules: { ...rules, 'quorum.policy-change': { threshold: 2, approvers: ['officer-0', 'officer-1', 'officer-2'] } } });
     const policy = await service.policy();
     assert.equal(policy?.version, 2);
     assert.deepEqual(policy.rules['key.delete'], { threshold: 1, approvers: ['officer-1', 'officer-2'] });
@@ -97,7 +100,7 @@ describe('quorum flow', () => {
     assert.deepEqual((await service.apply(o0.caller, fresh.tokenId, params)).approvers, ['officer-2']);
   });
 
-  it('audits request, every approval (allowed or refused) and apply, with digests but no parameters or signatures', async (t) => {
+  it('audits request, every approval (allowed or refused), apply and the outcome, with digests but no parameters or signatures', async (t) => {
     const { node, service, officers } = await openFixture(t, 3, 2);
     const secretish = { keyId: 'k-1', note: 'do-not-log-this-value' };
     const token = await service.request(at(officers, 0).caller, { operation: 'key.delete', parameters: secretish });
@@ -113,6 +116,7 @@ describe('quorum flow', () => {
       ['quorum.approve', 'officer-0', 'DENIED', 'APPROVAL_SELF_NOT_ALLOWED'],
       ['quorum.approve', 'officer-2', 'ALLOWED', null],
       ['quorum.apply', 'officer-0', 'ALLOWED', null],
+      ['quorum.outcome', 'officer-0', 'ALLOWED', null],
     ]);
     for (const e of entries) {
       assert.equal(e['inputDigest'], token.digest);

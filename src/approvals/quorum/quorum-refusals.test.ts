@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { QuorumService } from './quorum-service.ts';
-import { at, makeOfficer, ManualClock, officer, openFixture, openTestNode } from './quorum-test-kit.ts';
+import { at, makeOfficer, recordingHandlers, ManualClock, officer, openFixture, openTestNode } from './quorum-test-kit.ts';
 
 const params = { keyId: 'k-123' };
 
@@ -36,7 +36,7 @@ describe('quorum refusals', () => {
   it('a listed officer without a registered key: APPROVAL_SIGNATURE_INVALID', async (t) => {
     const clock = new ManualClock();
     const node = await openTestNode(t, clock);
-    const service = new QuorumService({ store: node.store, barrier: node.barrier, audit: node.audit, clock });
+    const service = new QuorumService({ store: node.store, barrier: node.barrier, audit: node.audit, clock, operations: recordingHandlers([]) });
     const [o0, o1] = [makeOfficer('officer-0', 0), makeOfficer('officer-1', 1)];
     await service.initializePolicy(o0.caller, { 'quorum.policy-change': { threshold: 1, approvers: ['officer-0', 'officer-1'] } });
     const token = await service.request(o0.caller, { operation: 'quorum.policy-change', parameters: { rules: { 'quorum.policy-change': { threshold: 1, approvers: ['officer-1'] } } } });
@@ -77,7 +77,11 @@ describe('quorum refusals', () => {
     await assert.rejects(service.request(o0, { operation: 'key.create', parameters: {} }), { code: 'INVALID_ARGUMENT' });
     await assert.rejects(service.request(o0, { operation: 'key.delete', parameters: { n: Number.NaN } }), { code: 'INVALID_ARGUMENT' });
     await assert.rejects(service.request(o0, { operation: 'key.delete', parameters: { blob: 'x'.repeat(70_000) } }), { code: 'INPUT_TOO_LARGE' });
-    await assert.rejects(service.request(o0, { operation: 'backup.restore', parameters: {} }), { code: 'QUORUM_POLICY_MISSING' });
+    await assert.rejects(service.request(o0, { operation: 'custodian.change', parameters: {} }), { code: 'QUORUM_POLICY_MISSING' });
+    // A class with no operation in this version (no handler), and parameters its handler refuses.
+    await assert.rejects(service.request(o0, { operation: 'backup.restore', parameters: {} }), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(service.request(o0, { operation: 'key.delete', parameters: { invalid: true } }), { code: 'INVALID_ARGUMENT' });
+    assert.deepEqual(await service.list(o0), [], 'no token was made for a refused request');
     await assert.rejects(service.request(o0, { operation: 'quorum.policy-change', parameters: { rules: { 'key.delete': { threshold: 1, approvers: ['officer-1'] } } } }), { code: 'INVALID_ARGUMENT' });
   });
 
@@ -86,7 +90,7 @@ describe('quorum refusals', () => {
     await assert.rejects(service.initializePolicy(at(officers, 0).caller, { 'quorum.policy-change': { threshold: 1, approvers: ['officer-0'] } }), { code: 'QUORUM_POLICY_EXISTS' });
     const clock = new ManualClock();
     const node = await openTestNode(t, clock);
-    const fresh = new QuorumService({ store: node.store, barrier: node.barrier, audit: node.audit, clock });
+    const fresh = new QuorumService({ store: node.store, barrier: node.barrier, audit: node.audit, clock, operations: recordingHandlers([]) });
     await assert.rejects(fresh.request(officer('officer-0'), { operation: 'key.delete', parameters: {} }), { code: 'QUORUM_POLICY_MISSING' });
     for (const bad of [{}, { 'quorum.policy-change': { threshold: 3, approvers: ['a', 'b'] } }, { 'quorum.policy-change': { threshold: 1, approvers: ['a', 'a'] } }]) {
       await assert.rejects(fresh.initializePolicy(officer('officer-0'), bad), { code: 'INVALID_ARGUMENT' });

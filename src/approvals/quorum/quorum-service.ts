@@ -1,9 +1,10 @@
-// Quorum for officer operations: request → M signed approvals → apply once. The caller runs the
-// authorised operation; quorum.policy-change is applied here, in the same commit that spends the token.
+// Quorum for officer operations: request → M signed approvals → apply once. Each class's handler
+// (implemented by the server) checks a request and runs the operation after its token is spent;
+// quorum.policy-change is applied here, in the same commit that spends the token.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../../audit/canonical-json.ts';
 import type { Barrier } from '../../barrier/index.ts';
-import type { Caller } from '../../core/engine/index.ts';
+import type { Caller, Role } from '../../core/engine/index.ts';
 import { CofferError, isCofferError } from '../../core/errors.ts';
 import { systemClock, type AuditSink, type Clock } from '../../core/ports.ts';
 import type { Store, StoreWrite } from '../../store/index.ts';
@@ -11,7 +12,8 @@ import { ApprovalKeyRegistry, spkiFingerprint, type ApprovalKeyInfo } from './ap
 import { ApprovalTokenRepository, quorumTokenDigest, type ApprovalToken, type QuorumParameters, type StoredToken } from './approval-token.ts';
 import { isQuorumOperation, POLICY_CHANGE, type QuorumOperation } from './operation-classes.ts';
 import { requireOfficerName } from './officer-names.ts';
-import { audited, type QuorumAuditScope } from './quorum-audit.ts';
+import type { QuorumOperationHandler, QuorumOperationHandlers, QuorumSecret } from './operation-handlers.ts';
+import { audited, NO_DENIALS, type QuorumAuditScope } from './quorum-audit.ts';
 import { parseQuorumRules, QuorumPolicyRepository, type QuorumPolicy, type QuorumRule } from './quorum-policy.ts';
 import { parseApprovalPublicKey, verifyQuorumStatement } from './quorum-statement.ts';
 import { isExpired, tokenStatus, viewOf, type ApprovalTokenView } from './token-view.ts';
@@ -21,14 +23,22 @@ export const DEFAULT_TOKEN_LIFETIME_MS = 10 * 60 * 1000;
 export const MAX_PARAMETERS_BYTES = 64 * 1024;
 /** Concurrent approvals of one token conflict; each retry re-reads and re-checks everything. */
 const APPROVE_ATTEMPTS = 5;
+/** Used and expired tokens stay readable (`show`) this long after their use or expiry, then go. */
+export const DEFAULT_TOKEN_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** Pruning lists every token, so it runs at most this often (from request and list). */
+export const PRUNE_INTERVAL_MS = 60 * 1000;
 
 export interface QuorumServiceOptions {
   readonly store: Store;
   readonly barrier: Barrier;
   readonly audit: AuditSink;
   readonly clock?: Clock;
+  /** How each class is checked and run; classes without one cannot be requested (quorum.policy-change is built in). */
+  readonly operations: QuorumOperationHandlers;
   /** Token lifetime; default 10 minutes, at most a day. */
   readonly tokenLifetimeMs?: number;
+  /** How long used and expired tokens are kept before pruning; default 24 hours. */
+  readonly tokenRetentionMs?: number;
 }
 
 export interface QuorumRequest {
@@ -44,6 +54,18 @@ export interface AuthorisedOperation {
   readonly requester: string;
   readonly approvers: readonly string[];
   readonly digest: string;
+}
+
+/** What apply() returns: the authorised operation and what running it returned (null when nothing). */
+export interface AppliedOperation extends AuthorisedOperation {
+  readonly result: unknown;
+}
+
+/** Who may take part in a quorum.policy-change, and how its proposal is checked. */
+const POLICY_CHANGE_ROLES: readonly Role[] = ['officer'];
+
+function requireRole(actor: Caller, roles: readonly Role[], what: string): void {
+  if (!actor.roles.some((role) => roles.includes(role))) throw new CofferError('ACCESS_DENIED', `the caller's role may not ${what}`);
 }
 
 function requireOfficer(actor: Caller): void {
@@ -82,6 +104,11 @@ export class QuorumService {
   readonly #audit: AuditSink;
   readonly #clock: Clock;
   readonly #lifetimeMs: number;
+  readonly #retentionMs: number;
+  readonly #operations: QuorumOperationHandlers;
+  /** Every role some class lets request: anyone else is refused before a token is even looked up. */
+  readonly #requesterRoles: readonly Role[];
+  #lastPruneMs: number | undefined;
 
   constructor(options: QuorumServiceOptions) {
     const lifetime = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
@@ -95,6 +122,32 @@ export class QuorumService {
     this.#audit = options.audit;
     this.#clock = options.clock ?? systemClock;
     this.#lifetimeMs = lifetime;
+    const retention = options.tokenRetentionMs ?? DEFAULT_TOKEN_RETENTION_MS;
+    if (!Number.isSafeInteger(retention) || retention < 0) throw new CofferError('INVALID_ARGUMENT', 'the token retention must be a whole number of milliseconds');
+    this.#retentionMs = retention;
+    this.#operations = options.operations;
+    this.#requesterRoles = [...new Set([...POLICY_CHANGE_ROLES, ...Object.values(options.operations).flatMap((h) => h.requesterRoles)])];
+  }
+
+  /** The class's handler; INVALID_ARGUMENT for a class this version has no operation for. */
+  #handler(operation: QuorumOperation): QuorumOperationHandler | undefined {
+    if (operation === POLICY_CHANGE) return undefined;
+    const handler = this.#operations[operation];
+    if (handler === undefined) throw new CofferError('INVALID_ARGUMENT', `no operation for ${operation} in this version`);
+    return handler;
+  }
+
+  /**
+   * For the direct (unguarded) form of an operation: when the policy covers `operation`, writes a
+   * DENIED entry as `audit.operation` and refuses with QUORUM_REQUIRED. Otherwise does nothing.
+   */
+  async requireUnguarded(actor: Caller, operation: QuorumOperation, audit: { readonly operation: string; readonly target?: string }): Promise<void> {
+    const policy = await this.#policies.get();
+    if (policy?.rules[operation] === undefined) return;
+    const detail = { quorumOperation: operation, ...(audit.target === undefined ? {} : { target: audit.target }) };
+    await audited(this.#audit, this.#clock, { principal: actor.principal, requestId: actor.requestId, operation: audit.operation }, detail, () => {
+      throw new CofferError('QUORUM_REQUIRED', `the quorum policy covers ${operation}: request it with a quorum token`);
+    });
   }
 
   #run<T>(actor: Caller, operation: string, body: (scope: QuorumAuditScope) => Promise<T>): Promise<T> {
@@ -149,14 +202,18 @@ export class QuorumService {
 
   request(actor: Caller, request: QuorumRequest): Promise<ApprovalTokenView> {
     return this.#run(actor, 'quorum.request', async (scope) => {
-      requireOfficer(actor);
+      requireRole(actor, this.#requesterRoles, 'request quorum operations');
       const requester = requireOfficerName(actor.principal, 'the requester');
       if (!isQuorumOperation(request.operation)) throw new CofferError('INVALID_ARGUMENT', 'unknown quorum operation class');
       scope.detail['quorumOperation'] = request.operation;
+      const handler = this.#handler(request.operation);
+      requireRole(actor, handler?.requesterRoles ?? POLICY_CHANGE_ROLES, `request ${request.operation}`);
       const parameters = parametersOf(request.parameters);
-      // A policy change is checked when proposed, so officers never approve a policy that cannot apply.
-      if (request.operation === POLICY_CHANGE) parseQuorumRules(parameters['rules']);
       const { policy, rule } = await this.#rule(request.operation);
+      // Checked when proposed, so officers never approve an operation that cannot run.
+      if (handler === undefined) parseQuorumRules(parameters['rules']);
+      else await handler.validate(actor, parameters);
+      await this.#maybePrune(actor);
       const now = this.#clock.now();
       const binding = {
         operation: request.operation, parameters, requester, tokenId: randomUUID(), createdAt: now.toISOString(),
@@ -230,14 +287,31 @@ export class QuorumService {
   }
 
   /**
-   * Spends the token: same parameters, M valid approvals, unexpired, unused. The token is marked used
-   * by compare-and-set, so of two racing appliers exactly one gets the authorised operation.
+   * Spends the token: same parameters, M valid approvals, unexpired, unused, and the class's secret
+   * (if it takes one) matching. The token is marked used by compare-and-set, so of two racing
+   * appliers exactly one goes on to run the operation, once; the other gets APPROVAL_ALREADY_USED.
+   * The run is audited as quorum.outcome. A run that fails leaves the token spent: request again.
    */
-  apply(actor: Caller, tokenId: string, parameters: QuorumParameters): Promise<AuthorisedOperation> {
+  async apply(actor: Caller, tokenId: string, parameters: QuorumParameters, secret?: QuorumSecret): Promise<AppliedOperation> {
+    const { authorised, handler, policyVersion } = await this.#spend(actor, tokenId, parameters, secret);
+    const call = { principal: actor.principal, requestId: actor.requestId, operation: 'quorum.outcome' };
+    const detail = { tokenId: authorised.tokenId, quorumOperation: authorised.operation };
+    const result = await audited(this.#audit, this.#clock, call, detail, async (scope) => {
+      scope.inputDigest = authorised.digest;
+      if (handler !== undefined) return handler.run(actor, authorised.parameters, secret);
+      // quorum.policy-change: already written in the commit that spent the token.
+      return { version: policyVersion + 1, rules: parseQuorumRules(authorised.parameters['rules']) };
+    }, NO_DENIALS);
+    return { ...authorised, result: result ?? null };
+  }
+
+  #spend(actor: Caller, tokenId: string, parameters: QuorumParameters, secret: QuorumSecret | undefined): Promise<{ authorised: AuthorisedOperation; handler: QuorumOperationHandler | undefined; policyVersion: number }> {
     return this.#run(actor, 'quorum.apply', async (scope) => {
-      requireOfficer(actor);
+      requireRole(actor, this.#requesterRoles, 'apply quorum operations');
       const { token, version } = await this.#load(tokenId, scope);
       if (actor.principal !== token.requester) throw new CofferError('ACCESS_DENIED', 'only the requester applies an approved operation');
+      const handler = this.#handler(token.operation);
+      requireRole(actor, handler?.requesterRoles ?? POLICY_CHANGE_ROLES, `apply ${token.operation}`);
       const supplied = quorumTokenDigest({ ...token, parameters: parametersOf(parameters) });
       if (!sameDigest(supplied, token.digest)) throw new CofferError('APPROVAL_MISMATCH', 'the parameters differ from those approved');
       const rule = await this.#ruleFor(token);
@@ -245,6 +319,9 @@ export class QuorumService {
       scope.detail['threshold'] = rule.threshold;
       scope.detail['approvals'] = approvers.length;
       if (approvers.length < rule.threshold) throw new CofferError('APPROVAL_INSUFFICIENT', 'not enough valid approvals');
+      // Before spending, so a mistyped secret does not burn an approved token.
+      if (handler?.checkSecret !== undefined) await handler.checkSecret(token.parameters, secret);
+      else if (secret !== undefined) throw new CofferError('INVALID_ARGUMENT', `${token.operation} takes no secret`);
       const used: ApprovalToken = { ...token, usedAt: this.#clock.now().toISOString(), usedBy: actor.principal };
       const writes: StoreWrite[] = [this.#tokens.write(used, version)];
       if (token.operation === POLICY_CHANGE) writes.push(this.#policies.write(parseQuorumRules(token.parameters['rules']), token.policyVersion));
@@ -258,13 +335,45 @@ export class QuorumService {
       }
       this.#tokens.noteCommitted(used, version);
       if (token.operation === POLICY_CHANGE) this.#policies.noteCommitted(token.policyVersion);
-      return { tokenId: token.tokenId, operation: token.operation, parameters: token.parameters, requester: token.requester, approvers, digest: token.digest };
+      const authorised = { tokenId: token.tokenId, operation: token.operation, parameters: token.parameters, requester: token.requester, approvers, digest: token.digest };
+      return { authorised, handler, policyVersion: token.policyVersion };
     });
+  }
+
+  /**
+   * Deletes used and expired tokens once the retention has passed since their use or expiry; returns
+   * how many went. A token changed meanwhile (a conflict) is left for the next run.
+   */
+  async prune(): Promise<number> {
+    const now = this.#clock.now().getTime();
+    let pruned = 0;
+    for (const { token, version } of await this.#tokens.list()) {
+      if (tokenStatus(token, this.#clock) === 'pending' || now < Date.parse(token.usedAt ?? token.expiresAt) + this.#retentionMs) continue;
+      try {
+        await this.#store.commit([this.#tokens.remove(token.tokenId, version)]);
+        pruned += 1;
+      } catch (error) {
+        if (!isCofferError(error, 'STORE_CONFLICT')) throw error;
+      }
+    }
+    return pruned;
+  }
+
+  /** Prunes at most once a PRUNE_INTERVAL_MS, on the caller's request; audited when anything went. */
+  async #maybePrune(actor: Caller): Promise<void> {
+    const now = this.#clock.now().getTime();
+    if (this.#lastPruneMs !== undefined && now - this.#lastPruneMs < PRUNE_INTERVAL_MS) return;
+    this.#lastPruneMs = now;
+    const pruned = await this.prune();
+    if (pruned > 0) {
+      await audited(this.#audit, this.#clock, { principal: actor.principal, requestId: actor.requestId, operation: 'quorum.prune' }, { pruned }, () => Promise.resolve());
+    }
   }
 
   /** Tokens still waiting: neither used nor expired. */
   async list(actor: Caller): Promise<ApprovalTokenView[]> {
     requireOfficer(actor);
+    await this.#maybePrune(actor);
     const stored = await this.#tokens.list();
     return stored.filter(({ token }) => tokenStatus(token, this.#clock) === 'pending').map(({ token }) => viewOf(token, this.#clock));
   }

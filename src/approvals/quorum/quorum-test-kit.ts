@@ -10,9 +10,12 @@ import type { TestContext } from 'node:test';
 import { AuditJournal } from '../../audit/index.ts';
 import { Barrier, createCustodianKeyPair, initDomain, openShare } from '../../barrier/index.ts';
 import type { Caller } from '../../core/engine/index.ts';
+import { CofferError } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
 import { openSqliteStore, type SqliteStore } from '../../store/index.ts';
-import type { QuorumOperation } from './operation-classes.ts';
+import type { QuorumParameters } from './approval-token.ts';
+import { QUORUM_OPERATIONS, type QuorumOperation } from './operation-classes.ts';
+import type { QuorumOperationHandler, QuorumOperationHandlers } from './operation-handlers.ts';
 import { QuorumService } from './quorum-service.ts';
 import { signQuorumStatement } from './quorum-statement.ts';
 
@@ -86,24 +89,50 @@ export function makeOfficer(name: string, index: number): TestOfficer {
   };
 }
 
+/** One run of a handler, as the service made it. */
+export interface RecordedRun {
+  readonly operation: QuorumOperation;
+  readonly requester: string;
+  readonly parameters: QuorumParameters;
+}
+
+/**
+ * Officer-requested handlers for every class but quorum.policy-change, except `without`: each refuses
+ * parameters holding `invalid: true` at request time and records its runs in `runs`.
+ */
+export function recordingHandlers(runs: RecordedRun[], without: readonly QuorumOperation[] = ['backup.restore']): QuorumOperationHandlers {
+  const handler = (operation: QuorumOperation): QuorumOperationHandler => ({
+    requesterRoles: ['officer'],
+    validate: (_caller, parameters) => (parameters['invalid'] === true ? Promise.reject(new CofferError('INVALID_ARGUMENT', 'invalid')) : Promise.resolve()),
+    run: (caller, parameters) => {
+      runs.push({ operation, requester: caller.principal, parameters });
+      return Promise.resolve({ ran: operation });
+    },
+  });
+  return Object.fromEntries(QUORUM_OPERATIONS.filter((op) => op !== 'quorum.policy-change' && !without.includes(op)).map((op) => [op, handler(op)]));
+}
+
 export interface Fixture {
   readonly node: TestNode;
   readonly clock: ManualClock;
   readonly service: QuorumService;
   /** officers[0] is the usual requester; all are listed approvers with registered keys. */
   readonly officers: readonly TestOfficer[];
+  /** What the handlers ran. */
+  readonly runs: RecordedRun[];
 }
 
 /** A node with `n` officers, their keys registered, and an M-of-N policy for `operations`. */
 export async function openFixture(t: TestContext, n: number, m: number, operations: readonly QuorumOperation[] = ['key.delete', 'quorum.policy-change']): Promise<Fixture> {
   const clock = new ManualClock();
   const node = await openTestNode(t, clock);
-  const service = new QuorumService({ store: node.store, barrier: node.barrier, audit: node.audit, clock });
+  const runs: RecordedRun[] = [];
+  const service = new QuorumService({ store: node.store, barrier: node.barrier, audit: node.audit, clock, operations: recordingHandlers(runs) });
   const officers = Array.from({ length: n }, (_, i) => makeOfficer(`officer-${i}`, i));
   for (const o of officers) await service.registerApprovalKey(o.caller, o.publicPem);
   const rule = { threshold: m, approvers: officers.map((o) => o.caller.principal) };
   await service.initializePolicy(officers[0]?.caller ?? officer('nobody'), Object.fromEntries(operations.map((op) => [op, rule])));
-  return { node, clock, service, officers };
+  return { node, clock, service, officers, runs };
 }
 
 export function at<T>(list: readonly T[], index: number): T {

@@ -50,6 +50,11 @@ export class SealedJsonStore {
     return { op: 'put', key: path, value: this.#barrier.encryptRecord(this.#kind, path, currentVersion + 1, plaintext), expectVersion: currentVersion };
   }
 
+  /** A delete that succeeds only if the record is still at `currentVersion`. */
+  remove(path: string, currentVersion: number): StoreWrite {
+    return { op: 'delete', key: path, expectVersion: currentVersion };
+  }
+
   /** After the commit holding `write(path, …, currentVersion)` succeeded: refuse older versions from now on. */
   noteCommitted(path: string, currentVersion: number): void {
     this.#barrier.noteCommitted(this.#kind, path, currentVersion + 1);

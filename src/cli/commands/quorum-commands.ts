@@ -1,9 +1,12 @@
 // coffer quorum …: an officer's approval key pair (made here, the private half never leaves this
-// machine), the quorum policy, and requests that officers approve and apply once.
+// machine), the quorum policy, and requests that officers approve and their requester applies once
+// (the node then runs the operation). A password is bound into a request by digest, never sent in it.
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { QuorumOperation, QuorumParameters, QuorumToken } from '../../client/index.ts';
+import { bindQuorumPassword, type QuorumOperation, type QuorumParameters, type QuorumSecret, type QuorumToken } from '../../client/index.ts';
 import { CofferError } from '../../core/errors.ts';
+import type { Args } from '../args.ts';
+import { readSecretLine } from '../byte-io.ts';
 import { UsageError, type Command } from '../command.ts';
 import { printJson, printTable, show } from '../output.ts';
 
@@ -28,9 +31,29 @@ function jsonObject(text: string, what: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** --parameters JSON (default {}). */
-function parametersOf(text: string | undefined): QuorumParameters {
-  return text === undefined ? {} : jsonObject(text, '--parameters');
+const PARAMETER_OPTIONS = { parameters: { type: 'string' }, param: { type: 'string', multiple: true } } as const;
+const PASSWORD_OPTIONS = { 'with-password': { type: 'boolean' }, 'password-file': { type: 'string' } } as const;
+const PASSWORD_HELP = 'With --with-password the password is read from --password-file, or from standard input, and never sent in the token';
+
+/** --parameters JSON (default {}), then each --param FIELD=VALUE on top as a string. */
+function parametersOf(args: Args): Record<string, unknown> {
+  const text = args.string('parameters');
+  return { ...(text === undefined ? {} : jsonObject(text, '--parameters')), ...args.map('param') };
+}
+
+/** The password, when --with-password (or --password-file) asks for one. */
+async function passwordOf(args: Args): Promise<string | undefined> {
+  const file = args.string('password-file');
+  return args.flag('with-password') || file !== undefined ? readSecretLine(file) : undefined;
+}
+
+/** A password is bound into the request as salt and digest, for the principal the parameters name. */
+async function requestParameters(args: Args): Promise<QuorumParameters> {
+  const parameters = parametersOf(args);
+  const password = await passwordOf(args);
+  if (password === undefined) return parameters;
+  if (typeof parameters['name'] !== 'string') throw new UsageError('--with-password needs the principal: --param name=NAME');
+  return { ...parameters, ...(await bindQuorumPassword(parameters['name'], password)) };
 }
 
 async function privateKeyOf(path: string): Promise<KeyObject> {
@@ -94,10 +117,15 @@ export const QUORUM_COMMANDS: readonly Command[] = [
     },
   },
   {
-    name: 'quorum request', synopsis: '--operation CLASS [--parameters JSON]', summary: 'request an officer operation; approvers sign the token it prints',
-    options: { operation: { type: 'string' }, parameters: { type: 'string' } },
+    name: 'quorum request', synopsis: '<CLASS> [--param FIELD=VALUE]… [--parameters JSON] [--with-password [--password-file FILE]]',
+    summary: 'request an operation under the quorum policy; approvers sign the token it prints',
+    details: 'CLASS is e.g. principal.delete (--param name=bob) or key.delete (--param keyId=ID, by the key\'s owner); --parameters gives '
+      + `typed fields (e.g. {"waitingDays": 7}), --param adds string fields. ${PASSWORD_HELP} (principal.password-reset, principal.create).`
+      + ' --operation CLASS is accepted too.',
+    options: { operation: { type: 'string' }, ...PARAMETER_OPTIONS, ...PASSWORD_OPTIONS },
     run: async ({ args, json, client }) => {
-      showToken(json, await client().quorum.request(args.required('operation') as QuorumOperation, parametersOf(args.string('parameters'))));
+      const operation = (args.string('operation') ?? args.positional(0, 'operation class')) as QuorumOperation;
+      showToken(json, await client().quorum.request(operation, await requestParameters(args)));
       return undefined;
     },
   },
@@ -127,11 +155,17 @@ export const QUORUM_COMMANDS: readonly Command[] = [
     },
   },
   {
-    name: 'quorum apply', synopsis: '<token-id> [--parameters JSON]', summary: 'spend your approved request once, with the parameters it was approved for',
-    options: { parameters: { type: 'string' } },
+    name: 'quorum apply', synopsis: '<token-id> [--param FIELD=VALUE]… [--parameters JSON] [--with-password [--password-file FILE]]',
+    summary: 'spend your approved request once, with the parameters it was approved for: the operation runs and its result is printed',
+    details: `Give the same parameters as the request (without the password). ${PASSWORD_HELP}; it must be the one bound at request.`
+      + ' A failed operation leaves the token spent: request again.',
+    options: { ...PARAMETER_OPTIONS, ...PASSWORD_OPTIONS },
     run: async ({ args, json, client }) => {
-      const applied = await client().quorum.apply(args.positional(0, 'token id'), parametersOf(args.string('parameters')));
-      show(json, { ...applied, parameters: json ? applied.parameters : JSON.stringify(applied.parameters) }, ['tokenId', 'operation', 'parameters', 'requester', 'approvers', 'digest']);
+      const password = await passwordOf(args);
+      const secret: QuorumSecret | undefined = password === undefined ? undefined : { password };
+      const applied = await client().quorum.apply(args.positional(0, 'token id'), parametersOf(args), secret === undefined ? {} : { secret });
+      if (json) printJson(applied);
+      else show(false, { ...applied, parameters: JSON.stringify(applied.parameters), result: JSON.stringify(applied.result) }, ['tokenId', 'operation', 'parameters', 'requester', 'approvers', 'digest', 'result']);
       return undefined;
     },
   },

@@ -1,5 +1,7 @@
 // /v1/principals and /v1/projects: officers manage principals and projects through the directory,
-// which authorises and audits each call.
+// which authorises and audits each call. Where the quorum policy covers an operation's class, its
+// direct form here is refused (QUORUM_REQUIRED, audited) before anything else: it runs only through
+// a quorum token (/v1/quorum).
 import type { FastifyInstance } from 'fastify';
 import type { Role } from '../../core/engine/index.ts';
 import type { CertificateBinding, PrincipalStatus } from '../identity/identity-types.ts';
@@ -64,7 +66,11 @@ export function principalRoutes(app: FastifyInstance, { services }: RouteContext
   const tags = ['principals'];
   app.post<{ Body: CreatePrincipalBody }>('/v1/principals', {
     schema: { summary: 'Create a principal (officers)', tags, body: createPrincipalBody, response: withErrors({ 201: principalSchema }) },
-  }, async (request, reply) => reply.code(201).send(await (await services.directory()).createPrincipal(callerOfRequest(request), request.body)));
+  }, async (request, reply) => {
+    const caller = callerOfRequest(request);
+    await services.quorum().requireUnguarded(caller, 'principal.create', { operation: 'principal.create', target: request.body.name });
+    return reply.code(201).send(await (await services.directory()).createPrincipal(caller, request.body));
+  });
 
   app.get<{ Querystring: { after?: string; limit?: string } }>('/v1/principals', {
     schema: {
@@ -83,7 +89,11 @@ export function principalRoutes(app: FastifyInstance, { services }: RouteContext
 
   app.patch<{ Params: { name: string }; Body: UpdatePrincipalBody }>('/v1/principals/:name', {
     schema: { summary: "Change a principal's projects, status or certificates", tags, params: nameParams, body: updatePrincipalBody, response: withErrors({ 200: principalSchema }) },
-  }, async (request) => (await services.directory()).updatePrincipal(callerOfRequest(request), request.params.name, request.body));
+  }, async (request) => {
+    const caller = callerOfRequest(request);
+    await services.quorum().requireUnguarded(caller, 'principal.role-change', { operation: 'principal.update', target: request.params.name });
+    return (await services.directory()).updatePrincipal(caller, request.params.name, request.body);
+  });
 
   app.put<{ Params: { name: string }; Body: { password: string } }>('/v1/principals/:name/password', {
     schema: {
@@ -92,14 +102,21 @@ export function principalRoutes(app: FastifyInstance, { services }: RouteContext
       response: NO_CONTENT,
     },
   }, async (request, reply) => {
-    await (await services.directory()).setPassword(callerOfRequest(request), request.params.name, request.body.password);
+    const caller = callerOfRequest(request);
+    // Only a reset of another principal's password is guarded; changing one's own never is.
+    if (caller.principal !== request.params.name) {
+      await services.quorum().requireUnguarded(caller, 'principal.password-reset', { operation: 'principal.set-password', target: request.params.name });
+    }
+    await (await services.directory()).setPassword(caller, request.params.name, request.body.password);
     return reply.code(204).send();
   });
 
   app.delete<{ Params: { name: string } }>('/v1/principals/:name', {
     schema: { summary: 'Delete a principal', tags, params: nameParams, response: NO_CONTENT },
   }, async (request, reply) => {
-    await (await services.directory()).deletePrincipal(callerOfRequest(request), request.params.name);
+    const caller = callerOfRequest(request);
+    await services.quorum().requireUnguarded(caller, 'principal.delete', { operation: 'principal.delete', target: request.params.name });
+    await (await services.directory()).deletePrincipal(caller, request.params.name);
     return reply.code(204).send();
   });
 }
@@ -131,7 +148,9 @@ export function projectRoutes(app: FastifyInstance, { services }: RouteContext):
   app.delete<{ Params: { project: string } }>('/v1/projects/:project', {
     schema: { summary: 'Delete an empty project (PROJECT_NOT_EMPTY while it holds keys)', tags, params: projectParams, response: NO_CONTENT },
   }, async (request, reply) => {
-    await (await services.directory()).deleteProject(callerOfRequest(request), request.params.project, (project) => services.keys.projectHasKeys(project));
+    const caller = callerOfRequest(request);
+    await services.quorum().requireUnguarded(caller, 'project.delete', { operation: 'project.delete', target: request.params.project });
+    await (await services.directory()).deleteProject(caller, request.params.project, (project) => services.keys.projectHasKeys(project));
     return reply.code(204).send();
   });
 }

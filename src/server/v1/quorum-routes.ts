@@ -1,14 +1,15 @@
 // /v1/quorum: officers register approval keys, set the first quorum policy, request officer
-// operations, approve them with signatures made on their own machines, and apply them once. The
-// quorum service authorises and audits each call; tokens and the policy are read by officers and
-// auditors only. Nothing here runs the authorised operation itself yet.
+// operations (key owners request their keys' deletion and export), approve them with signatures made
+// on their own machines, and apply them once: applying runs the operation and returns its result.
+// The quorum service authorises and audits each call; tokens and the policy are read by officers and
+// auditors (and a token by its requester).
 import type { FastifyInstance } from 'fastify';
-import { MAX_APPROVERS, QUORUM_OPERATIONS, type QuorumParameters } from '../../approvals/quorum/index.ts';
+import { MAX_APPROVERS, QUORUM_OPERATIONS, type QuorumParameters, type QuorumSecret } from '../../approvals/quorum/index.ts';
 import { base64Schema, decodeBase64Field } from '../base64-field.ts';
 import { showQuorumPolicy, showQuorumToken } from '../quorum-reads.ts';
 import { callerOfRequest } from '../request-context.ts';
 import type { RouteContext } from './route-context.ts';
-import { nameSchema, TIMESTAMP, UUID_PATTERN, withErrors } from './schemas.ts';
+import { keyMetadataSchema, nameSchema, principalSchema, TIMESTAMP, UUID_PATTERN, withErrors } from './schemas.ts';
 
 const TAGS = ['quorum'];
 /** A PEM SPKI of either supported algorithm is a few hundred characters; the bound leaves room. */
@@ -65,12 +66,32 @@ const tokenSchema = {
   },
 } as const;
 
-const authorisedSchema = {
-  type: 'object', additionalProperties: false, required: ['tokenId', 'operation', 'parameters', 'requester', 'approvers', 'digest'],
+const wrappedKeySchema = {
+  type: 'object', additionalProperties: false, required: ['wrappedKey', 'wrappingKeyId', 'wrappingKeyVersion', 'targetKeyId', 'targetKeyVersion'],
+  properties: {
+    wrappedKey: { type: 'string', description: 'The key version wrapped, base64' }, wrappingKeyId: { type: 'string' }, wrappingKeyVersion: { type: 'integer' },
+    targetKeyId: { type: 'string' }, targetKeyVersion: { type: 'integer' },
+  },
+} as const;
+
+/** What running the operation returned: exactly one of these shapes, as the direct route would answer. */
+const resultSchema = {
+  description: 'principal.create and principal.role-change: the principal; key.delete: the key; key.export: the wrapped key; quorum.policy-change: the policy; otherwise null',
+  anyOf: [{ type: 'null' }, principalSchema, keyMetadataSchema, wrappedKeySchema, policySchema],
+} as const;
+
+const appliedSchema = {
+  type: 'object', additionalProperties: false, required: ['tokenId', 'operation', 'parameters', 'requester', 'approvers', 'digest', 'result'],
   properties: {
     tokenId: { type: 'string' }, operation: { type: 'string' }, parameters: { type: 'object', additionalProperties: true },
-    requester: { type: 'string' }, approvers: officerNames, digest: { type: 'string' },
+    requester: { type: 'string' }, approvers: officerNames, digest: { type: 'string' }, result: resultSchema,
   },
+} as const;
+
+/** Never stored or shown: checked against the binding in the token's parameters, then used once. */
+const secretSchema = {
+  type: 'object', additionalProperties: false, required: ['password'], description: 'For tokens that bind a password (passwordSalt, passwordDigest)',
+  properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } },
 } as const;
 
 /** SPKI as PEM text goes to the service as text; anything else is base64 DER. */
@@ -104,7 +125,7 @@ export function quorumRoutes(app: FastifyInstance, { services }: RouteContext): 
 
   app.post<{ Body: { operation: string; parameters: QuorumParameters } }>('/v1/quorum/requests', {
     schema: {
-      summary: 'Request an officer operation (officers): a token for the approvers to sign', tags: TAGS,
+      summary: 'Request an officer operation (officers; key owners for key.delete and key.export): a token for the approvers to sign', tags: TAGS,
       body: { type: 'object', additionalProperties: false, required: ['operation', 'parameters'], properties: { operation: operationSchema, parameters: parametersSchema } },
       response: withErrors({ 201: tokenSchema }),
     },
@@ -118,7 +139,7 @@ export function quorumRoutes(app: FastifyInstance, { services }: RouteContext): 
   }, async (request) => ({ requests: await services.quorum().list(callerOfRequest(request)) }));
 
   app.get<{ Params: { tokenId: string } }>('/v1/quorum/requests/:tokenId', {
-    schema: { summary: 'One request, with everything its digest covers (officers, auditors)', tags: TAGS, params: tokenParams, response: withErrors({ 200: tokenSchema }) },
+    schema: { summary: 'One request, with everything its digest covers (officers, auditors, its requester)', tags: TAGS, params: tokenParams, response: withErrors({ 200: tokenSchema }) },
   }, async (request) => showQuorumToken(services.quorum(), callerOfRequest(request), request.params.tokenId));
 
   app.post<{ Params: { tokenId: string }; Body: { signature: string } }>('/v1/quorum/requests/:tokenId/approvals', {
@@ -129,11 +150,11 @@ export function quorumRoutes(app: FastifyInstance, { services }: RouteContext): 
     },
   }, async (request) => services.quorum().approve(request.params.tokenId, callerOfRequest(request), decodeBase64Field(request.body.signature, 'signature')));
 
-  app.post<{ Params: { tokenId: string }; Body: { parameters: QuorumParameters } }>('/v1/quorum/requests/:tokenId/apply', {
+  app.post<{ Params: { tokenId: string }; Body: { parameters: QuorumParameters; secret?: QuorumSecret } }>('/v1/quorum/requests/:tokenId/apply', {
     schema: {
-      summary: 'Spend an approved request once (its requester): the authorised operation', tags: TAGS, params: tokenParams,
-      body: { type: 'object', additionalProperties: false, required: ['parameters'], properties: { parameters: parametersSchema } },
-      response: withErrors({ 200: authorisedSchema }),
+      summary: 'Spend an approved request once (its requester): runs the operation and returns its result', tags: TAGS, params: tokenParams,
+      body: { type: 'object', additionalProperties: false, required: ['parameters'], properties: { parameters: parametersSchema, secret: secretSchema } },
+      response: withErrors({ 200: appliedSchema }),
     },
-  }, async (request) => services.quorum().apply(callerOfRequest(request), request.params.tokenId, request.body.parameters));
+  }, async (request) => services.quorum().apply(callerOfRequest(request), request.params.tokenId, request.body.parameters, request.body.secret));
 }
