@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { constants, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { signQuorumStatement } from '../src/approvals/quorum/index.ts';
+import { generateApproverKeys, signApproval, signRejection, type ApproverKeyPairs } from '../src/approvals/key-use/index.ts';
 import { CATALOGUE, type ErrorCode } from '../src/core/errors.ts';
 import { openTestServer, PASSWORD, unsealWith, type TestServer } from '../src/server/server-test-kit.ts';
 import { explicitRoutes, routeKey, servedRoutes } from './route-inventory.ts';
@@ -28,7 +29,9 @@ import { explicitRoutes, routeKey, servedRoutes } from './route-inventory.ts';
 // A ciphertext names its key in its header: one under an invisible key is refused as any altered
 // ciphertext is (DF), so decrypt does not reveal that the key exists.
 // Quorum routes act in the caller's own context: officers take part, auditors read the policy and
-// tokens, and the first policy is set before the matrix reaches POST /v1/quorum/policy (QE).
+// tokens, and the first policy is set before the matrix reaches POST /v1/quorum/policy (QE). Its
+// requests delete principals made for them (applying runs the deletion); the principal routes come
+// before it, so they run without a policy (test/quorum-e2e.test.ts covers QUORUM_REQUIRED).
 // VSSM key names always resolve in the caller's default project, so a key of another project (even
 // one shared with the caller) is not reachable through /REST/v1: KN.
 // ---------------------------------------------------------------------------------------------
@@ -36,6 +39,7 @@ const CODES = {
   AD: 'ACCESS_DENIED', KN: 'KEY_NOT_FOUND', PN: 'PRINCIPAL_NOT_FOUND', JN: 'PROJECT_NOT_FOUND', NE: 'PROJECT_NOT_EMPTY',
   DF: 'CRYPTO_DECRYPT_FAILED', AR: 'AUTH_REQUIRED', AF: 'AUTH_FAILED', AI: 'DOMAIN_ALREADY_INITIALIZED', AU: 'DOMAIN_ALREADY_UNSEALED', NI: 'NOT_IMPLEMENTED',
   QE: 'QUORUM_POLICY_EXISTS',
+  AN: 'APPROVAL_NOT_FOUND', NA: 'APPROVAL_NOT_APPROVER',
 } as const satisfies Record<string, ErrorCode>;
 
 const MATRIX = `
@@ -74,6 +78,16 @@ POST   /v1/keys/:keyId/min-decrypt-version       key       | -- AD AD KN | ok AD
 POST   /v1/keys/:keyId/shares                    key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
 DELETE /v1/keys/:keyId/shares/:principal         key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
 GET    /v1/keys/:keyId/public-key                key       | -- ok ok KN | ok ok ok KN | -- ok ok KN | ok ok ok KN | AR AF
+PUT    /v1/keys/:keyId/approval                  key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
+PUT    /v1/key-use/approver-keys                 none      | ok -- -- -- | ok -- -- -- | AD -- -- -- | ok -- -- -- | AR AF
+GET    /v1/key-use/approver-keys/:principal      none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
+POST   /v1/key-use/requests                      key       | -- AD AD DF | ok AD ok DF | -- AD AD DF | ok AD ok DF | AR AF
+GET    /v1/key-use/requests                      none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
+GET    /v1/key-use/requests/:requestId           none      | ok -- -- -- | AN -- -- -- | ok -- -- -- | AN -- -- -- | AR AF
+GET    /v1/key-use/requests/:requestId/share     none      | ok -- -- -- | AN -- -- -- | NA -- -- -- | AN -- -- -- | AR AF
+POST   /v1/key-use/requests/:requestId/approve   none      | ok -- -- -- | NA -- -- -- | NA -- -- -- | NA -- -- -- | AR AF
+POST   /v1/key-use/requests/:requestId/reject    none      | ok -- -- -- | NA -- -- -- | NA -- -- -- | NA -- -- -- | AR AF
+GET    /v1/key-use/requests/:requestId/result    none      | AN -- -- -- | ok -- -- -- | AN -- -- -- | ok -- -- -- | AR AF
 PUT    /v1/quorum/approval-key                   none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
 GET    /v1/quorum/policy                         none      | ok -- -- -- | AD -- -- -- | ok -- -- -- | AD -- -- -- | AR AF
 POST   /v1/quorum/policy                         none      | QE -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
@@ -251,7 +265,8 @@ const QUORUM_RULES = {
   'principal.delete': { threshold: 1, approvers: ['olivia', CALLERS.officer] },
   'quorum.policy-change': { threshold: 1, approvers: ['olivia', CALLERS.officer] },
 };
-const QUORUM_REQUEST = { operation: 'principal.delete', parameters: { name: 'zed' } };
+/** Each request deletes a principal of its own: applying one really deletes it. */
+const quorumRequest = (name: string): { operation: string; parameters: { name: string } } => ({ operation: 'principal.delete', parameters: { name } });
 
 class World {
   readonly server: TestServer;
@@ -358,11 +373,14 @@ class World {
     this.#quorumReady = true;
   }
 
-  /** A new pending request by `requester`. */
-  async quorumToken(requester: string): Promise<{ readonly tokenId: string; readonly digest: string }> {
+  /** A new pending request by `requester`, to delete a principal made for it. */
+  async quorumToken(requester: string): Promise<{ readonly tokenId: string; readonly digest: string; readonly parameters: { name: string } }> {
     await this.quorumReady();
-    const token = await this.must(requester, 'POST', '/v1/quorum/requests', QUORUM_REQUEST);
-    return { tokenId: String(token['tokenId']), digest: String(token['digest']) };
+    const name = this.unique('quorum-target');
+    await this.principal(name, 'user', ['beta'], false);
+    const request = quorumRequest(name);
+    const token = await this.must(requester, 'POST', '/v1/quorum/requests', request);
+    return { tokenId: String(token['tokenId']), digest: String(token['digest']), parameters: request.parameters };
   }
 
   /** `approver` signs and submits its approval of the token. */
@@ -456,6 +474,74 @@ const reloginAfter = (w: World, s: Scene) => async (outcome: string): Promise<vo
   if (outcome === 'ok' && s.caller !== undefined && s.caller !== DISABLED) await w.login(s.caller);
 };
 
+// Key-use approvals: olivia and the matrix's officer approve; alice requests uses of her keys.
+const APPROVER_KEYS = new Map<string, ApproverKeyPairs>();
+const KEY_USE_APPROVERS = ['olivia', CALLERS.officer];
+
+/** (Re-)registers the principal's approver keys, which the approver-keys route may have replaced. */
+async function approverReady(w: World, name: string): Promise<ApproverKeyPairs> {
+  const keys = APPROVER_KEYS.get(name) ?? generateApproverKeys();
+  APPROVER_KEYS.set(name, keys);
+  await w.must(name, 'PUT', '/v1/key-use/approver-keys', { signingKey: keys.signingPublicKeyPem, shareKey: keys.sharePublicKey });
+  return keys;
+}
+
+/** A fresh key of `owner` under an approval policy of olivia and the matrix's officer; returns it and an input for it. */
+async function guardedKey(w: World, owner: string, sealed: boolean): Promise<{ readonly id: string; readonly body: Record<string, unknown> }> {
+  for (const name of KEY_USE_APPROVERS) await approverReady(w, name);
+  const project = owner === 'bob' ? 'beta' : 'alpha';
+  const created = await w.must(owner, 'POST', '/v1/keys', { project, name: w.unique('guarded'), ...(sealed ? SPECS.ec : SPECS.aes) });
+  const id = String(created['id']);
+  const body = sealed
+    ? { use: 'sign', key: id, algorithm: 'ECDSA_SHA_256', message: MESSAGE }
+    : { use: 'decrypt', ciphertext: (await w.must(owner, 'POST', '/v1/crypto/encrypt', { keyId: id, plaintext: MESSAGE }))['ciphertext'] };
+  await w.must(owner, 'PUT', `/v1/keys/${id}/approval`, { approval: { threshold: 1, approvers: KEY_USE_APPROVERS, sealed } });
+  return { id, body };
+}
+
+/** A pending request by `requester` (alice unless the caller may request), on a sealed key or not. */
+async function keyUseRequest(w: World, requester: string, sealed = false): Promise<{ readonly requestId: string; readonly digest: string }> {
+  const { body } = await guardedKey(w, requester, sealed);
+  const view = await w.must(requester, 'POST', '/v1/key-use/requests', body);
+  return { requestId: String(view['requestId']), digest: String(view['digest']) };
+}
+
+const requesterFor = (s: Scene): string => (s.caller === CALLERS.user || s.caller === CALLERS.service ? s.caller : 'alice');
+
+const KEY_USE_BUILDERS: Readonly<Record<string, Builder>> = {
+  'PUT /v1/keys/:keyId/approval': async (w, s) => {
+    await approverReady(w, 'olivia');
+    return { url: `/v1/keys/${(await w.freshKey(s)).id}/approval`, body: { approval: { threshold: 1, approvers: ['olivia'] } } };
+  },
+  'PUT /v1/key-use/approver-keys': () => ({ url: '/v1/key-use/approver-keys', body: { signingKey: generateApproverKeys().signingPublicKeyPem } }),
+  'GET /v1/key-use/approver-keys/:principal': async (w) => {
+    await approverReady(w, 'olivia');
+    return { url: '/v1/key-use/approver-keys/olivia' };
+  },
+  // The key stands in the scene's relation to the caller; its owner put it under approval after encrypting.
+  'POST /v1/key-use/requests': async (w, s) => {
+    const { id, body } = await guardedKey(w, w.ownerFor(s), false);
+    if (s.relation === 'shared') await w.must('bob', 'POST', `/v1/keys/${id}/shares`, { principal: s.caller });
+    return { url: '/v1/key-use/requests', body };
+  },
+  'GET /v1/key-use/requests': () => ({ url: '/v1/key-use/requests?role=approver' }),
+  'GET /v1/key-use/requests/:requestId': async (w) => ({ url: `/v1/key-use/requests/${(await keyUseRequest(w, 'alice')).requestId}` }),
+  'GET /v1/key-use/requests/:requestId/share': async (w) => ({ url: `/v1/key-use/requests/${(await keyUseRequest(w, 'alice', true)).requestId}/share` }),
+  // The matrix's officer is a listed approver and signs with its registered key.
+  'POST /v1/key-use/requests/:requestId/approve': async (w) => {
+    const request = await keyUseRequest(w, 'alice');
+    const keys = await approverReady(w, CALLERS.officer);
+    return { url: `/v1/key-use/requests/${request.requestId}/approve`, body: { signature: Buffer.from(signApproval(keys.signingPrivateKey, request.digest)).toString('base64') } };
+  },
+  'POST /v1/key-use/requests/:requestId/reject': async (w) => {
+    const request = await keyUseRequest(w, 'alice');
+    const keys = await approverReady(w, CALLERS.officer);
+    return { url: `/v1/key-use/requests/${request.requestId}/reject`, body: { signature: Buffer.from(signRejection(keys.signingPrivateKey, request.digest)).toString('base64') } };
+  },
+  // Only its requester reads the result: users and services request their own; others ask about alice's.
+  'GET /v1/key-use/requests/:requestId/result': async (w, s) => ({ url: `/v1/key-use/requests/${(await keyUseRequest(w, requesterFor(s))).requestId}/result` }),
+};
+
 const BUILDERS: Readonly<Record<string, Builder>> = {
   'GET /v1/domain': () => ({ url: '/v1/domain' }),
   'GET /v1/domain/descriptor': () => ({ url: '/v1/domain/descriptor' }),
@@ -519,6 +605,7 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   },
   'GET /v1/keys/:keyId/public-key': (w, s) => ({ url: `/v1/keys/${w.keyFor('ec', s).id}/public-key` }),
   'GET /v1/openapi.json': () => ({ url: '/v1/openapi.json' }),
+  ...KEY_USE_BUILDERS,
   'PUT /v1/quorum/approval-key': () => ({ url: '/v1/quorum/approval-key', body: { publicKey: approvalKeyPair().pem } }),
   'GET /v1/quorum/policy': async (w) => {
     await w.quorumReady();
@@ -530,7 +617,9 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   },
   'POST /v1/quorum/requests': async (w) => {
     await w.quorumReady();
-    return { url: '/v1/quorum/requests', body: QUORUM_REQUEST };
+    const name = w.unique('quorum-target');
+    await w.principal(name, 'user', ['beta'], false);
+    return { url: '/v1/quorum/requests', body: quorumRequest(name) };
   },
   'GET /v1/quorum/requests': () => ({ url: '/v1/quorum/requests' }),
   'GET /v1/quorum/requests/:tokenId': async (w) => ({ url: `/v1/quorum/requests/${(await w.quorumToken('olivia')).tokenId}` }),
@@ -543,7 +632,7 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'POST /v1/quorum/requests/:tokenId/apply': async (w) => {
     const token = await w.quorumToken(CALLERS.officer);
     await w.must('olivia', 'POST', `/v1/quorum/requests/${token.tokenId}/approvals`, await w.approval('olivia', token.digest));
-    return { url: `/v1/quorum/requests/${token.tokenId}/apply`, body: { parameters: QUORUM_REQUEST.parameters } };
+    return { url: `/v1/quorum/requests/${token.tokenId}/apply`, body: { parameters: token.parameters } };
   },
   ...Object.fromEntries(Object.entries(CRYPTO).flatMap(([op, body]): [string, Builder][] => [
     [`POST /v1/crypto/${op}`, (w, s) => ({ url: `/v1/crypto/${op}`, body: body(w, s) })],

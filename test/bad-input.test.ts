@@ -112,6 +112,16 @@ const TEMPLATES: Readonly<Record<string, (f: Fixture) => Template>> = {
   'POST /v1/keys/:keyId/shares': (f) => ({ as: 'ursula', params: victim(f), body: { principal: 'olivia' } }),
   'DELETE /v1/keys/:keyId/shares/:principal': (f) => ({ as: 'ursula', params: { ...victim(f), principal: 'olivia' } }),
   'GET /v1/keys/:keyId/public-key': (f) => ({ as: 'ursula', params: { keyId: f.keys.ec.id }, query: { version: '1' } }),
+  'PUT /v1/keys/:keyId/approval': (f) => ({ as: 'ursula', params: victim(f), body: { approval: { threshold: 1, approvers: ['olivia'], rejectionEnds: true, sealed: false } } }),
+  'PUT /v1/key-use/approver-keys': () => ({ as: 'ursula', body: { signingKey: generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString(), shareKey: randomBytes(32).toString('base64url') } }),
+  'GET /v1/key-use/approver-keys/:principal': () => ({ as: 'ursula', params: { principal: 'olivia' } }),
+  'POST /v1/key-use/requests': (f) => ({ as: 'ursula', body: { use: 'sign', key: f.keys.ec.id, algorithm: 'ECDSA_SHA_256', message: MESSAGE, format: 'DER', expiresInSeconds: 3600, metadata: { build: '1' } } }),
+  'GET /v1/key-use/requests': () => ({ as: 'ursula', query: { role: 'requester' } }),
+  'GET /v1/key-use/requests/:requestId': () => ({ as: 'ursula', params: { requestId: randomUUID() } }),
+  'GET /v1/key-use/requests/:requestId/share': () => ({ as: 'ursula', params: { requestId: randomUUID() } }),
+  'POST /v1/key-use/requests/:requestId/approve': () => ({ as: 'ursula', params: { requestId: randomUUID() }, body: { signature: randomBytes(64).toString('base64'), releasedShare: { enc: randomBytes(32).toString('base64url'), ciphertext: randomBytes(49).toString('base64url') } } }),
+  'POST /v1/key-use/requests/:requestId/reject': () => ({ as: 'ursula', params: { requestId: randomUUID() }, body: { signature: randomBytes(64).toString('base64'), reason: 'not this build' } }),
+  'GET /v1/key-use/requests/:requestId/result': () => ({ as: 'ursula', params: { requestId: randomUUID() }, query: { waitSeconds: '0' } }),
   'POST /v1/crypto/random': () => ({ as: 'ursula', body: { bytes: 16 } }),
   'GET /v1/openapi.json': () => ({ as: 'none' }),
   'PUT /v1/quorum/approval-key': () => ({ as: 'olivia', body: { publicKey: generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString() } }),
@@ -121,7 +131,7 @@ const TEMPLATES: Readonly<Record<string, (f: Fixture) => Template>> = {
   'GET /v1/quorum/requests': () => ({ as: 'olivia' }),
   'GET /v1/quorum/requests/:tokenId': () => ({ as: 'olivia', params: { tokenId: randomUUID() } }),
   'POST /v1/quorum/requests/:tokenId/approvals': () => ({ as: 'olivia', params: { tokenId: randomUUID() }, body: { signature: randomBytes(64).toString('base64') } }),
-  'POST /v1/quorum/requests/:tokenId/apply': () => ({ as: 'olivia', params: { tokenId: randomUUID() }, body: { parameters: { name: 'victim' } } }),
+  'POST /v1/quorum/requests/:tokenId/apply': () => ({ as: 'olivia', params: { tokenId: randomUUID() }, body: { parameters: { name: 'victim' }, secret: { password: PASSWORD } } }),
   ...Object.fromEntries(Object.entries(single).flatMap(([op, body]): [string, (f: Fixture) => Template][] => [
     [`POST /v1/crypto/${op}`, (f) => ({ as: 'ursula', body: body(f) })],
     [`POST /v1/crypto/${op}/batch`, (f) => ({ as: 'ursula', body: { items: [body(f)] } })],
@@ -344,7 +354,7 @@ function pathAttempts(info: RouteInfo): Attempt[] {
   const attempts: Attempt[] = [];
   const payload = template.body === undefined ? {} : { payload: JSON.stringify(template.body), contentType: JSON_TYPE };
   for (const name of Object.keys(template.params ?? {})) {
-    for (const bad of name === 'keyId' || name === 'tokenId' ? UUID_PARAMS : NAME_PARAMS) {
+    for (const bad of name === 'keyId' || name === 'tokenId' || name === 'requestId' ? UUID_PARAMS : NAME_PARAMS) {
       // Path values are inserted raw: the router decodes them, as it would a client's.
       const url = urlOf(route.url, { ...template.params, [name]: bad }, template.query);
       attempts.push({ category: 'bad path parameter', label: `${name} = ${bad.slice(0, 24)}`, method: route.method, url, as: template.as, ...payload });

@@ -18,6 +18,7 @@ import { cryptoRoutes } from './v1/crypto-routes.ts';
 import { domainRoutes } from './v1/domain-routes.ts';
 import { keyRoutes } from './v1/key-routes.ts';
 import { principalRoutes, projectRoutes } from './v1/principal-routes.ts';
+import { keyUseRoutes } from './v1/key-use-routes.ts';
 import { quorumRoutes } from './v1/quorum-routes.ts';
 import type { RouteContext, RouteLimits } from './v1/route-context.ts';
 import { vssmRoutes } from './vssm/index.ts';
@@ -178,6 +179,7 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
   projectRoutes(app, context);
   keyRoutes(app, context);
   quorumRoutes(app, context);
+  keyUseRoutes(app, context);
   cryptoRoutes(app, context);
   vssmRoutes(app, context);
 

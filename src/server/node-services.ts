@@ -1,7 +1,8 @@
-// What the HTTP layer is handed: the node, a principal directory and a quorum service that live for
-// one unsealed period, key inventory and request metrics. The directory is rebuilt at each unseal, so
+// What the HTTP layer is handed: the node, a principal directory and a quorum service (with the
+// handlers that run its operations) that live for one unsealed period, key inventory and request metrics. The directory is rebuilt at each unseal, so
 // sealing drops every login token, and the pending first officer is created before the directory is
 // first used.
+import type { KeyUseService } from '../approvals/key-use/index.ts';
 import { QuorumService } from '../approvals/quorum/index.ts';
 import type { AuditSink } from '../core/ports.ts';
 import type { KeyEngine } from '../core/engine/index.ts';
@@ -12,6 +13,8 @@ import type { CofferNode } from './coffer-node.ts';
 import { PrincipalDirectory } from './identity/index.ts';
 import { HttpMetrics } from './http-metrics.ts';
 import { KeyInventory } from './key-inventory.ts';
+import { createKeyUseService } from './key-use-wiring.ts';
+import { quorumOperations } from './quorum-operations.ts';
 
 export type DirectoryFactory = (parts: { readonly store: Store; readonly barrier: Barrier; readonly audit: AuditSink }) => PrincipalDirectory;
 
@@ -30,6 +33,8 @@ export class NodeServices {
   #current: { readonly audit: AuditSink; readonly directory: Promise<PrincipalDirectory> } | undefined;
   /** Same key: the service remembers committed record versions, so it must outlive one request. */
   #quorum: { readonly audit: AuditSink; readonly service: QuorumService } | undefined;
+  /** Same key: the key-use service holds requests' ephemeral keys in memory, so it lives for the unsealed period. */
+  #keyUse: { readonly audit: AuditSink; readonly service: KeyUseService } | undefined;
 
   constructor(node: CofferNode, options: { createDirectory?: DirectoryFactory; metrics?: HttpMetrics; version?: string } = {}) {
     this.node = node;
@@ -63,9 +68,21 @@ export class NodeServices {
   quorum(): QuorumService {
     const audit = this.node.audit;
     if (this.#quorum?.audit !== audit) {
-      this.#quorum = { audit, service: new QuorumService({ store: this.node.store, barrier: this.node.barrier, audit }) };
+      // The handlers read the directory and engine at each call, so they always act on the current period's.
+      this.#quorum = { audit, service: new QuorumService({ store: this.node.store, barrier: this.node.barrier, audit, operations: quorumOperations(this) }) };
     }
     return this.#quorum.service;
+  }
+
+  /** The key-use approval service of the current unsealed period (DOMAIN_SEALED otherwise). */
+  keyUse(): KeyUseService {
+    const audit = this.node.audit;
+    if (this.#keyUse?.audit !== audit) {
+      // A new period: the old service's ephemeral keys are erased, so its pending sealed requests must be made again.
+      this.#keyUse?.service.close();
+      this.#keyUse = { audit, service: createKeyUseService(this.node, audit, () => this.directory()) };
+    }
+    return this.#keyUse.service;
   }
 
   async #open(audit: AuditSink): Promise<PrincipalDirectory> {

@@ -9,7 +9,7 @@ import { parseKeyRef } from '../key-ref.ts';
 import { defaultProjectOf, listKeys } from '../key-listing.ts';
 import { callerOfRequest, principalOf } from '../request-context.ts';
 import type { RouteContext } from './route-context.ts';
-import { KEY_REF_PATTERN, keyIdParams, keyMetadataSchema, nameSchema, stringMap, withErrors } from './schemas.ts';
+import { approvalPolicySchema, KEY_REF_PATTERN, keyIdParams, keyMetadataSchema, nameSchema, stringMap, withErrors } from './schemas.ts';
 
 const TAGS = ['keys'];
 const METADATA = withErrors({ 200: keyMetadataSchema });
@@ -27,6 +27,7 @@ const createBody = {
     description: { type: 'string', maxLength: 1024 },
     tags: stringMap('Up to 50 tags'),
     exportable: { type: 'boolean', description: 'Default false; can later only be turned off' },
+    approval: { ...approvalPolicySchema, description: 'M of N approvers for every guarded use (sign, decrypt, unwrap, export); sealed: the material needs their shares' },
     import: {
       type: 'object',
       additionalProperties: false,
@@ -42,19 +43,21 @@ const createBody = {
 } as const;
 
 interface CreateBody {
-  project: string; name: string; spec: string; usage: string; description?: string; tags?: Record<string, string>; exportable?: boolean;
+  project: string; name: string; spec: string; usage: string; description?: string; tags?: Record<string, string>; exportable?: boolean; approval?: unknown;
   import?: { wrappingKeyId: string; wrappingAlgorithm: string; wrappedMaterial: string };
 }
 
 function createOrImport(ctx: RouteContext, caller: Caller, body: CreateBody): Promise<KeyMetadata> {
   const { import: wrapped, ...input } = body;
-  if (wrapped === undefined) return ctx.services.engine.keys.create(caller, input);
+  // Only a policy needs the key-use service (approvers' keys, sealing); keys without one do not wait for it.
+  const hooks = input.approval === undefined ? undefined : ctx.services.keyUse().hooks;
+  if (wrapped === undefined) return ctx.services.engine.keys.create(caller, input, hooks);
   return ctx.services.engine.keys.import(caller, {
     ...input,
     wrappingKey: parseKeyRef(wrapped.wrappingKeyId),
     wrappingAlgorithm: wrapped.wrappingAlgorithm,
     wrappedMaterial: decodeBase64Field(wrapped.wrappedMaterial, 'import.wrappedMaterial'),
-  });
+  }, hooks);
 }
 
 const listQuery = {
@@ -146,7 +149,20 @@ export function keyRoutes(app: FastifyInstance, ctx: RouteContext): void {
       body: { type: 'object', additionalProperties: false, properties: { waitingDays: { type: 'integer', minimum: 7, maximum: 30 } } },
       response: METADATA,
     },
-  }, (request) => engine().keys.scheduleDeletion(callerOfRequest(request), request.params.keyId, request.body.waitingDays));
+  }, async (request) => {
+    const caller = callerOfRequest(request);
+    // Under a quorum policy for key.delete, deletion runs only through a quorum token (QUORUM_REQUIRED here).
+    await ctx.services.quorum().requireUnguarded(caller, 'key.delete', { operation: 'key.schedule-deletion', target: request.params.keyId });
+    return engine().keys.scheduleDeletion(caller, request.params.keyId, request.body.waitingDays);
+  });
+
+  app.put<{ Params: { keyId: string }; Body: { approval: unknown } }>('/v1/keys/:keyId/approval', {
+    schema: {
+      summary: 'Add an approval policy to a key that has none (its owner); changing or removing one is a key-use request (change-approvers)', tags: TAGS, params: keyIdParams,
+      body: { type: 'object', additionalProperties: false, required: ['approval'], properties: { approval: approvalPolicySchema } },
+      response: METADATA,
+    },
+  }, (request) => engine().keys.changeApprovers(callerOfRequest(request), request.params.keyId, request.body.approval, ctx.services.keyUse().hooks));
 
   app.post<{ Params: { keyId: string }; Body: { version: number } }>('/v1/keys/:keyId/min-decrypt-version', {
     schema: {

@@ -1,6 +1,7 @@
 // JSON schemas shared by the v1 routes. Response schemas are allowlists (additionalProperties:
 // false): a field that is not declared here is dropped by the serialiser, so key material, password
 // hashes or tokens can never be serialised by accident.
+import { MAX_KEY_APPROVERS } from '../../core/engine/index.ts';
 import { ERROR_BODY_SCHEMA } from '../http-errors.ts';
 
 /** Key, project and principal names as path parameters; the owning layer applies its exact rule. */
@@ -23,6 +24,23 @@ export function withErrors<T extends Record<string, unknown>>(ok: T): T & { '4xx
   return { ...ok, '4xx': ERROR_BODY_SCHEMA, '5xx': ERROR_BODY_SCHEMA };
 }
 
+
+/** {threshold, approvers, rejectionEnds?, sealed?}: also the `approval` field of POST /v1/keys. */
+export const approvalPolicySchema = {
+  type: 'object', additionalProperties: false, required: ['threshold', 'approvers'],
+  properties: {
+    threshold: { type: 'integer', minimum: 1, maximum: MAX_KEY_APPROVERS, description: 'M: approvals needed, never counting the requester' },
+    approvers: { type: 'array', minItems: 1, maxItems: MAX_KEY_APPROVERS, items: nameSchema('Approver'), description: 'The N principals who may approve' },
+    rejectionEnds: { type: 'boolean', description: 'A rejection by any approver ends the request (default true)' },
+    sealed: { type: 'boolean', description: 'Encrypt the material under a key split among the approvers (asymmetric keys; default false)' },
+  },
+} as const;
+
+export const approvalPolicyResponse = {
+  type: 'object', additionalProperties: false, required: ['threshold', 'approvers', 'rejectionEnds', 'sealed'],
+  properties: { threshold: { type: 'integer' }, approvers: { type: 'array', items: { type: 'string' } }, rejectionEnds: { type: 'boolean' }, sealed: { type: 'boolean' } },
+} as const;
+
 export const EMPTY_RESPONSE = { type: 'null', description: 'No content' } as const;
 
 export const keyMetadataSchema = {
@@ -41,6 +59,7 @@ export const keyMetadataSchema = {
     description: { type: 'string' },
     tags: stringMap('Tags'),
     sharedWith: { type: 'array', items: { type: 'string' } },
+    approval: approvalPolicyResponse,
     currentVersion: { type: 'integer' },
     minDecryptVersion: { type: 'integer' },
     versions: {
