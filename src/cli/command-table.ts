@@ -5,12 +5,13 @@ import { CRYPTO_COMMANDS } from './commands/crypto-commands.ts';
 import { DOMAIN_COMMANDS } from './commands/domain-commands.ts';
 import { AUTH_COMMANDS, PRINCIPAL_COMMANDS, PROJECT_COMMANDS } from './commands/identity-commands.ts';
 import { KEY_COMMANDS } from './commands/key-commands.ts';
+import { KEY_USE_COMMANDS } from './commands/key-use-commands.ts';
 import { NODE_COMMANDS } from './commands/node-commands.ts';
 import { QUORUM_COMMANDS } from './commands/quorum-commands.ts';
 
 export const COMMANDS: readonly Command[] = [
   ...NODE_COMMANDS, ...DOMAIN_COMMANDS, ...AUTH_COMMANDS, ...PRINCIPAL_COMMANDS, ...PROJECT_COMMANDS, ...KEY_COMMANDS, ...CRYPTO_COMMANDS,
-  ...QUORUM_COMMANDS,
+  ...QUORUM_COMMANDS, ...KEY_USE_COMMANDS,
 ];
 
 /** Options every command takes. */

@@ -1,18 +1,28 @@
 // The SDK's view of the native API's shapes (docs/api.md): what requests take and answers hold, with
 // binary values as Buffers (answers) or BytesLike (requests) instead of the wire's base64.
 import type {
-  ApprovalKeyInfo, ApprovalTokenView, AuthorisedOperation, QuorumOperation, QuorumParameters, QuorumPolicy, QuorumRule, QuorumRules,
+  AppliedOperation, ApprovalKeyInfo, ApprovalTokenView, AuthorisedOperation, PasswordBinding, QuorumOperation, QuorumParameters, QuorumPolicy, QuorumRule,
+  QuorumRules, QuorumSecret,
 } from '../approvals/quorum/index.ts';
+import type {
+  ApproverKeysInfo, KeyUseBinding, KeyUseInput, KeyUseOutcome, KeyUseRequestOptions, KeyUseRequestView, KeyUseResult, KeyUseStatus, ReleasedShare, ShareForApprover,
+} from '../approvals/key-use/key-use-types.ts';
 import type { DomainDescriptor, UnsealProgress, UnsealSessionInfo, UnsealShareEnvelope } from '../barrier/index.ts';
 import type { KeyMetadata, Role } from '../core/engine/index.ts';
-import type { KeySpec, KeyState } from '../core/key-record.ts';
+import type { KeyApprovalPolicy, KeySpec, KeyState } from '../core/key-record.ts';
 import type { BytesLike } from './bytes.ts';
 
 export type { DomainDescriptor, KeyMetadata, KeySpec, KeyState, Role, UnsealProgress, UnsealShareEnvelope };
-export type { ApprovalKeyInfo, AuthorisedOperation, QuorumOperation, QuorumParameters, QuorumPolicy, QuorumRule, QuorumRules };
+export type {
+  AppliedOperation, ApprovalKeyInfo, AuthorisedOperation, PasswordBinding, QuorumOperation, QuorumParameters, QuorumPolicy, QuorumRule, QuorumRules, QuorumSecret,
+};
 /** A quorum request as the node shows it: everything its digest covers, who approved, its status. */
 export type QuorumToken = ApprovalTokenView;
 export type UnsealSession = UnsealSessionInfo;
+export type {
+  ApproverKeysInfo, KeyApprovalPolicy, KeyUseBinding, KeyUseInput, KeyUseOutcome, KeyUseRequestOptions, KeyUseRequestView, KeyUseResult, KeyUseStatus, ReleasedShare,
+  ShareForApprover,
+};
 
 /** A key id (uuid), or `project/name`. */
 export type KeyRef = string | { readonly project: string; readonly name: string };
@@ -69,6 +79,18 @@ export interface CreateKeyRequest {
   readonly exportable?: boolean;
   /** Import material wrapped under one of your WRAP_UNWRAP keys instead of generating it. */
   readonly import?: { readonly wrappingKeyId: string; readonly wrappingAlgorithm: string; readonly wrappedMaterial: BytesLike };
+  /** M of the listed approvers must approve every guarded use (docs/approvals.md, "Approval for key use"). */
+  readonly approval?: ApprovalPolicyRequest;
+}
+
+/** A key's approval policy as a caller states it; the node fills in the defaults. */
+export interface ApprovalPolicyRequest {
+  readonly threshold: number;
+  readonly approvers: readonly string[];
+  /** Default true: one rejection by a listed approver ends the request. */
+  readonly rejectionEnds?: boolean;
+  /** Default false: the material is also encrypted under a key split among the approvers. */
+  readonly sealed?: boolean;
 }
 
 export interface KeyListQuery extends ListQuery {

@@ -1,11 +1,12 @@
 // CofferClient: the typed SDK over one node's native API (docs/api.md), grouped as the API is:
-// domain, auth, principals, projects, keys, crypto, quorum.
+// domain, auth, principals, projects, keys, crypto, quorum, keyUse.
 import { CofferError } from '../core/errors.ts';
 import { AuthApi, PrincipalApi, ProjectApi } from './identity-api.ts';
 import { CryptoApi } from './crypto-api.ts';
 import { DomainApi } from './domain-api.ts';
 import { HttpTransport } from './http-transport.ts';
 import { KeyApi } from './key-api.ts';
+import { KeyUseApi } from './key-use-api.ts';
 import { QuorumApi } from './quorum-api.ts';
 import { checkClientIdentity, loadPem, type PemSource } from './credentials.ts';
 
@@ -34,6 +35,7 @@ export class CofferClient {
   readonly keys: KeyApi;
   readonly crypto: CryptoApi;
   readonly quorum: QuorumApi;
+  readonly keyUse: KeyUseApi;
   readonly #http: HttpTransport;
 
   constructor(options: CofferClientOptions) {
@@ -60,6 +62,7 @@ export class CofferClient {
     this.keys = new KeyApi(this.#http);
     this.crypto = new CryptoApi(this.#http);
     this.quorum = new QuorumApi(this.#http);
+    this.keyUse = new KeyUseApi(this.#http, timeoutMs);
   }
 
   /** The node's base URL. */

@@ -11,3 +11,11 @@ export type { CryptoApi } from './crypto-api.ts';
 export type { DomainApi } from './domain-api.ts';
 export type { KeyApi } from './key-api.ts';
 export type { QuorumApi } from './quorum-api.ts';
+export { keyUseRequestDigest } from '../approvals/key-use/approver-side.ts';
+export { x25519PublicKeyText, type ApproverKeys, type ApproverPublicKeys, type KeyUseApi } from './key-use-api.ts';
+/**
+ * For principal.password-reset (and principal.create with a password): the parameters that bind the
+ * password (a fresh salt and a slow scrypt digest), so the password is never in a token; give it
+ * again to `quorum.apply` as `{ secret: { password } }`.
+ */
+export { bindQuorumPassword } from '../approvals/quorum/index.ts';

@@ -3,7 +3,7 @@
 // is looked up first, so callers may use either.
 import { CofferError } from '../core/errors.ts';
 import { decodeBase64, encodeBase64 } from './bytes.ts';
-import type { CreateKeyRequest, KeyListQuery, KeyMetadata, KeyRef, Page, PublicKey, UpdateKeyRequest } from './api-types.ts';
+import type { ApprovalPolicyRequest, CreateKeyRequest, KeyListQuery, KeyMetadata, KeyRef, Page, PublicKey, UpdateKeyRequest } from './api-types.ts';
 import type { HttpTransport } from './http-transport.ts';
 import { pageOf, paginate } from './pagination.ts';
 
@@ -64,6 +64,14 @@ export class KeyApi {
 
   setMinDecryptVersion(ref: KeyRef, version: number): Promise<KeyMetadata> {
     return this.#onKey(ref, 'POST', '/min-decrypt-version', { version });
+  }
+
+  /**
+   * Adds an approval policy to a key that has none (no approvals are needed to add a control).
+   * Changing or removing one is a key-use request (`change-approvers`): here APPROVAL_REQUIRED.
+   */
+  setApproval(ref: KeyRef, approval: ApprovalPolicyRequest): Promise<KeyMetadata> {
+    return this.#onKey(ref, 'PUT', '/approval', { approval });
   }
 
   /** Lets another principal use (never manage) the key. */

@@ -1,12 +1,12 @@
 // coffer keys …: create, list, describe, life cycle, sharing and public keys.
-import { parseKeyRef, type KeyMetadata, type KeyRef, type KeySpec, type KeyState } from '../../client/index.ts';
+import { parseKeyRef, type ApprovalPolicyRequest, type KeyMetadata, type KeyRef, type KeySpec, type KeyState } from '../../client/index.ts';
 import { KEY_SPECS, KEY_STATES, KEY_USAGES, type KeyUsage } from '../../core/key-record.ts';
 import type { Args } from '../args.ts';
 import { writeOutput } from '../byte-io.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
 import { printJson, printTable, show } from '../output.ts';
 
-const KEY_FIELDS = ['id', 'name', 'project', 'owner', 'spec', 'usage', 'state', 'currentVersion', 'minDecryptVersion', 'sharedWith', 'algorithms', 'exportable', 'description', 'deletionDate', 'createdAt', 'updatedAt'];
+const KEY_FIELDS = ['id', 'name', 'project', 'owner', 'spec', 'usage', 'state', 'currentVersion', 'minDecryptVersion', 'sharedWith', 'approval', 'algorithms', 'exportable', 'description', 'deletionDate', 'createdAt', 'updatedAt'];
 
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
   if (value === undefined) return undefined;
@@ -19,6 +19,20 @@ export function keyRefOf(args: Args, index = 0): KeyRef {
   const ref = args.positional(index, 'key (project/name or key id)');
   const project = args.string('project');
   return project !== undefined && !ref.includes('/') ? { project, name: ref } : ref;
+}
+
+/** --approvers/--threshold/--sealed/--rejection-continues as an approval policy; none without --approvers. */
+function approvalOf(args: Args): ApprovalPolicyRequest | undefined {
+  const list = args.string('approvers');
+  if (list === undefined) {
+    if (args.string('threshold') !== undefined || args.flag('sealed') || args.flag('rejection-continues')) throw new UsageError('--threshold, --sealed and --rejection-continues need --approvers');
+    return undefined;
+  }
+  const approvers = list.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (approvers.length === 0) throw new UsageError('--approvers lists principal names, comma-separated');
+  const threshold = args.integer('threshold', 1, approvers.length);
+  if (threshold === undefined) throw new UsageError('--approvers needs --threshold M');
+  return { threshold, approvers, ...(args.flag('sealed') ? { sealed: true } : {}), ...(args.flag('rejection-continues') ? { rejectionEnds: false } : {}) };
 }
 
 function showKey(context: CommandContext, key: KeyMetadata): number {
@@ -58,10 +72,18 @@ export const KEY_COMMANDS: readonly Command[] = [
     run: async (context) => showKey(context, await context.client().keys.get(keyRefOf(context.args))),
   },
   {
-    name: 'keys create', synopsis: '<project/name> --spec SPEC --usage USAGE [--description D] [--tag k=v]… [--exportable]',
+    name: 'keys create',
+    synopsis: '<project/name> --spec SPEC --usage USAGE [--description D] [--tag k=v]… [--exportable] [--approvers A,B,… --threshold M [--sealed] [--rejection-continues]]',
     summary: 'create a key (you own it)',
-    details: `SPEC:  ${KEY_SPECS.join(', ')}\nUSAGE: ${KEY_USAGES.join(', ')}\ne.g.   coffer keys create dev/release --spec EC_P256 --usage SIGN_VERIFY`,
-    options: { project: { type: 'string' }, spec: { type: 'string' }, usage: { type: 'string' }, description: { type: 'string' }, tag: { type: 'string', multiple: true }, exportable: { type: 'boolean' } },
+    details: `SPEC:  ${KEY_SPECS.join(', ')}\nUSAGE: ${KEY_USAGES.join(', ')}\n`
+      + '--approvers A,B,… --threshold M: every sign, decrypt, unwrap and export then waits for M of them (never you);\n'
+      + '  --sealed: the material also needs their released shares (asymmetric keys; every approver registered a share key);\n'
+      + '  --rejection-continues: a rejection no longer ends the request by itself.\n'
+      + 'e.g.   coffer keys create dev/release --spec EC_P256 --usage SIGN_VERIFY --approvers ann,bob,cy --threshold 2',
+    options: {
+      project: { type: 'string' }, spec: { type: 'string' }, usage: { type: 'string' }, description: { type: 'string' }, tag: { type: 'string', multiple: true }, exportable: { type: 'boolean' },
+      approvers: { type: 'string' }, threshold: { type: 'string' }, sealed: { type: 'boolean' }, 'rejection-continues': { type: 'boolean' },
+    },
     run: async (context) => {
       const { args } = context;
       const ref = parseKeyRef(keyRefOf(args));
@@ -71,13 +93,25 @@ export const KEY_COMMANDS: readonly Command[] = [
       const usage = oneOf<KeyUsage>(args.required('usage'), KEY_USAGES, '--usage') as KeyUsage;
       const description = args.string('description');
       const tags = args.map('tag');
+      const approval = approvalOf(args);
       const key = await context.client().keys.create({
         project, name, spec, usage,
         ...(description === undefined ? {} : { description }),
         ...(tags === undefined ? {} : { tags }),
         ...(args.flag('exportable') ? { exportable: true } : {}),
+        ...(approval === undefined ? {} : { approval }),
       });
       return showKey(context, key);
+    },
+  },
+  {
+    name: 'keys set-approval', synopsis: '<key> --approvers A,B,… --threshold M [--sealed] [--rejection-continues]',
+    summary: 'add an approval policy to a key that has none (changing one is `coffer use` with change-approvers)',
+    options: { project: { type: 'string' }, approvers: { type: 'string' }, threshold: { type: 'string' }, sealed: { type: 'boolean' }, 'rejection-continues': { type: 'boolean' } },
+    run: async (context) => {
+      const approval = approvalOf(context.args);
+      if (approval === undefined) throw new UsageError('--approvers is required');
+      return showKey(context, await context.client().keys.setApproval(keyRefOf(context.args), approval));
     },
   },
   action('rotate', 'add a new key version', (c, ref) => c.client().keys.rotate(ref)),
