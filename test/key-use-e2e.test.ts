@@ -4,28 +4,19 @@
 // the audit trail of it all. Refusals are asserted by code.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { generateApproverKeys, signApproval } from '../src/approvals/key-use/approver-side.ts';
-import { CofferApiError, keyUseRequestDigest, type ApproverKeys, type CofferClient, type KeyUseRequestView } from '../src/client/index.ts';
+import { keyUseRequestDigest, type ApproverKeys, type CofferClient, type KeyUseRequestView } from '../src/client/index.ts';
 import { KeyUseApi } from '../src/client/key-use-api.ts';
 import type { HttpTransport } from '../src/client/http-transport.ts';
 import { isCofferError } from '../src/core/errors.ts';
-import { startReadyNode, type TlsNode } from './tls-node-kit.ts';
+import { coffer, failsWith, ok } from './coffer-command-kit.ts';
+import { journal, refused, startReadyNode, type TlsNode } from './tls-node-kit.ts';
 
-const MAIN = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
 const APPROVER_PASSWORD = 'approver pass phrase of some length';
 const MESSAGE = Buffer.from('release 1.2.3: sha256 of the artifact goes here');
-
-async function refused(call: Promise<unknown>, code: string, status?: number): Promise<CofferApiError> {
-  const error = await call.then(() => undefined, (e: unknown) => e);
-  assert.ok(error instanceof CofferApiError, `expected CofferApiError ${code}, got ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  if (status !== undefined) assert.equal(error.status, status);
-  return error;
-}
 
 /** A ready node (officer olivia, user ursula in project alpha) with users `names` who log in by password. */
 async function nodeWithApprovers(t: Parameters<typeof startReadyNode>[0], names: readonly string[]): Promise<TlsNode & { officer: CofferClient }> {
@@ -47,12 +38,6 @@ async function registeredApprovers<N extends string>(node: TlsNode, names: reado
     approvers[name] = { client, keys: { signingKey: pair.signingPrivateKey, shareKey: pair.sharePrivateKey } };
   }
   return approvers;
-}
-
-function journal(node: TlsNode): Record<string, unknown>[] {
-  return readFileSync(node.running.node.journalPath, 'utf8').trim().split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((entry) => 'operation' in entry);
 }
 
 describe('approval for key use through the SDK', () => {
@@ -179,38 +164,6 @@ describe('an approver never trusts the node for what it signs', () => {
     assert.deepEqual(sent, [`GET /v1/key-use/requests/${honest.requestId}`, `GET /v1/key-use/requests/${honest.requestId}`]);
   });
 });
-
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `coffer args…` with the given environment (no COFFER_* from the test's own). */
-function coffer(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COFFER_')));
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (status) => {
-      done({ status, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
-    });
-  });
-}
-
-function ok(run: Run, what: string): string {
-  assert.equal(run.status, 0, `${what}: exit ${String(run.status)}, stderr: ${run.stderr}`);
-  return run.stdout;
-}
-
-function failsWith(run: Run, code: string, what: string): void {
-  assert.equal(run.status, 1, `${what}: exit ${String(run.status)}, stdout: ${run.stdout}`);
-  assert.match(run.stderr, new RegExp(`^coffer: ${code}: `), what);
-}
 
 describe('approval for key use through the coffer command', () => {
   it('3 of 5 approvers release their shares of a sealed Ed25519 key while `use sign --wait` waits', async (t) => {

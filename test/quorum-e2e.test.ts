@@ -5,15 +5,14 @@
 // Refusals are asserted by code; the audit journal shows every step.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { signQuorumStatement } from '../src/approvals/quorum/index.ts';
 import { bindQuorumPassword, CofferApiError, type CofferClient, type QuorumRules } from '../src/client/index.ts';
-import { startReadyNode, USER_PASSWORD, type TlsNode } from './tls-node-kit.ts';
+import { coffer, failsWith, ok } from './coffer-command-kit.ts';
+import { journal, refused, startReadyNode, USER_PASSWORD, type TlsNode } from './tls-node-kit.ts';
 
-const MAIN = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
 const OFFICER_PASSWORD = 'officer pass phrase of some length';
 const OFFICERS = ['olivia', 'bert', 'cora'] as const;
 /** Five officers approve key deletions: olivia (certificate) and four with passwords. */
@@ -25,22 +24,6 @@ const RULES: QuorumRules = {
   'quorum.policy-change': { threshold: 2, approvers: [...OFFICERS].sort() },
 };
 const PARAMETERS = { name: 'zed' };
-
-async function refused(call: Promise<unknown>, code: string, status: number): Promise<void> {
-  const error = await call.then(() => undefined, (e: unknown) => e);
-  assert.ok(error instanceof CofferApiError, `expected CofferApiError ${code}, got ${String(error)}`);
-  assert.equal(error.code, code);
-  assert.equal(error.status, status);
-}
-
-type Entry = Record<string, unknown> & { detail?: Record<string, unknown> };
-
-/** The node's audit journal, event entries only (read after the calls settled). */
-function journal(node: TlsNode): Entry[] {
-  return readFileSync(node.running.node.journalPath, 'utf8').trim().split('\n')
-    .map((line) => JSON.parse(line) as Entry)
-    .filter((entry) => 'operation' in entry);
-}
 
 /** A node with officer olivia (certificate), officers bert, cora, dina and eve (passwords), user ursula (certificate) and user zed. */
 async function quorumNode(t: Parameters<typeof startReadyNode>[0]): Promise<TlsNode & { olivia: CofferClient }> {
@@ -158,38 +141,6 @@ describe('quorum through the SDK', () => {
     assert.ok(!everything.includes(newPassword), 'the password is neither shown nor audited');
   });
 });
-
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `coffer args…` with the given environment (no COFFER_* from the test's own). */
-function coffer(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COFFER_')));
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (status) => {
-      done({ status, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
-    });
-  });
-}
-
-function ok(run: Run, what: string): string {
-  assert.equal(run.status, 0, `${what}: exit ${String(run.status)}, stderr: ${run.stderr}`);
-  return run.stdout;
-}
-
-function failsWith(run: Run, code: string, what: string): void {
-  assert.equal(run.status, 1, `${what}: exit ${String(run.status)}, stdout: ${run.stdout}`);
-  assert.match(run.stderr, new RegExp(`^coffer: ${code}: `), what);
-}
 
 describe('quorum through the coffer command', () => {
   it('keygen, register-key, policy init; a key owner requests key.delete, 3 of 5 officers approve, the owner applies once', async (t) => {

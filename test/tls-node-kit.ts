@@ -1,9 +1,12 @@
 // End-to-end set-up over the network: a real node (startNode) on loopback with real mutual TLS from
-// a development PKI in a temporary directory, plus SDK clients for its certificates.
+// a development PKI in a temporary directory, plus SDK clients for its certificates, the refusals
+// they get and the node's audit journal.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createCustodianKeyPair, type CustodianKeyPair } from '../src/barrier/index.ts';
-import { CofferClient } from '../src/client/index.ts';
+import { CofferApiError, CofferClient } from '../src/client/index.ts';
 import { ensureDevPki, type ClientCredentialPaths, type DevPki } from '../src/pki/index.ts';
 import { parseConfig, startNode, type RunningNode } from '../src/server/index.ts';
 import { tempDir } from './node-kit.ts';
@@ -69,4 +72,22 @@ export async function startReadyNode(t: TestContext): Promise<TlsNode & { custod
     certificates: [{ fingerprint: node.pki.user.fingerprint }], password: USER_PASSWORD,
   });
   return { ...node, custodian };
+}
+
+/** Asserts that the SDK call is refused with `code` (and `status`, when given); returns the error. */
+export async function refused(call: Promise<unknown>, code: string, status?: number): Promise<CofferApiError> {
+  const error = await call.then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof CofferApiError, `expected CofferApiError ${code}, got ${String(error)}`);
+  assert.equal(error.code, code, error.message);
+  if (status !== undefined) assert.equal(error.status, status);
+  return error;
+}
+
+export type JournalEntry = Record<string, unknown> & { detail?: Record<string, unknown> };
+
+/** The node's audit journal, event entries only (read after the calls settled). */
+export function journal(node: TlsNode): JournalEntry[] {
+  return readFileSync(node.running.node.journalPath, 'utf8').trim().split('\n')
+    .map((line) => JSON.parse(line) as JournalEntry)
+    .filter((entry) => 'operation' in entry);
 }

@@ -75,12 +75,10 @@ export class ApproverKeyRegistry {
 
   /** Registers or replaces the principal's keys (compare-and-set: a racing replacement conflicts). */
   async put(principal: string, keys: { spki: Uint8Array; shareKey?: Uint8Array }, registeredAt: string): Promise<void> {
-    const path = pathOf(principal);
-    const current = await this.#records.get(path);
     const record: StoredApproverKeys = {
       principal, spki: encodeBase64url(keys.spki), registeredAt,
       ...(keys.shareKey === undefined ? {} : { shareKey: encodeBase64url(keys.shareKey) }),
     };
-    await this.#records.put(path, record, current?.version ?? 0);
+    await this.#records.replace(pathOf(principal), record);
   }
 }

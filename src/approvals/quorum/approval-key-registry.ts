@@ -65,9 +65,7 @@ export class ApprovalKeyRegistry {
 
   /** Registers or replaces the officer's key (compare-and-set, so a racing replacement conflicts). */
   async put(officer: string, spki: Uint8Array, registeredAt: string): Promise<void> {
-    const path = pathOf(officer);
-    const current = await this.#records.get(path);
     const record: StoredApprovalKey = { officer, spki: Buffer.from(spki).toString('base64url'), registeredAt };
-    await this.#records.put(path, record, current?.version ?? 0);
+    await this.#records.replace(pathOf(officer), record);
   }
 }

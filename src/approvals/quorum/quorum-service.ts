@@ -5,15 +5,16 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../../audit/canonical-json.ts';
 import type { Barrier } from '../../barrier/index.ts';
 import type { Caller, Role } from '../../core/engine/index.ts';
-import { CofferError, isCofferError } from '../../core/errors.ts';
+import { CofferError, isCofferError, type ErrorCode } from '../../core/errors.ts';
 import { systemClock, type AuditSink, type Clock } from '../../core/ports.ts';
 import type { Store, StoreWrite } from '../../store/index.ts';
+import { auditedApprovalCall, NO_DENIALS, type ApprovalAuditScope } from '../approval-audit.ts';
+import { PruneThrottle, removeDue } from '../record-pruning.ts';
 import { ApprovalKeyRegistry, spkiFingerprint, type ApprovalKeyInfo } from './approval-key-registry.ts';
 import { ApprovalTokenRepository, quorumTokenDigest, type ApprovalToken, type QuorumParameters, type StoredToken } from './approval-token.ts';
 import { isQuorumOperation, POLICY_CHANGE, type QuorumOperation } from './operation-classes.ts';
 import { requireOfficerName } from './officer-names.ts';
 import type { QuorumOperationHandler, QuorumOperationHandlers, QuorumSecret } from './operation-handlers.ts';
-import { audited, NO_DENIALS, type QuorumAuditScope } from './quorum-audit.ts';
 import { parseQuorumRules, QuorumPolicyRepository, type QuorumPolicy, type QuorumRule } from './quorum-policy.ts';
 import { parseApprovalPublicKey, verifyQuorumStatement } from './quorum-statement.ts';
 import { isExpired, tokenStatus, viewOf, type ApprovalTokenView } from './token-view.ts';
@@ -25,8 +26,13 @@ export const MAX_PARAMETERS_BYTES = 64 * 1024;
 const APPROVE_ATTEMPTS = 5;
 /** Used and expired tokens stay readable (`show`) this long after their use or expiry, then go. */
 export const DEFAULT_TOKEN_RETENTION_MS = 24 * 60 * 60 * 1000;
-/** Pruning lists every token, so it runs at most this often (from request and list). */
-export const PRUNE_INTERVAL_MS = 60 * 1000;
+export { PRUNE_INTERVAL_MS } from '../record-pruning.ts';
+
+/** Refusals of the caller, as opposed to failures of the operation, are recorded as DENIED. */
+const QUORUM_DENIALS: ReadonlySet<ErrorCode> = new Set([
+  'ACCESS_DENIED', 'QUORUM_REQUIRED', 'APPROVAL_NOT_FOUND', 'APPROVAL_EXPIRED', 'APPROVAL_ALREADY_USED', 'APPROVAL_MISMATCH', 'APPROVAL_INSUFFICIENT',
+  'APPROVAL_SELF_NOT_ALLOWED', 'APPROVAL_SIGNATURE_INVALID', 'APPROVAL_NOT_APPROVER', 'APPROVAL_DUPLICATE',
+]);
 
 export interface QuorumServiceOptions {
   readonly store: Store;
@@ -72,7 +78,7 @@ function requireOfficer(actor: Caller): void {
   if (!actor.roles.includes('officer')) throw new CofferError('ACCESS_DENIED', 'only officers take part in quorum operations');
 }
 
-function describe(token: ApprovalToken, scope: QuorumAuditScope): void {
+function describe(token: ApprovalToken, scope: ApprovalAuditScope): void {
   scope.inputDigest = token.digest;
   scope.detail['tokenId'] = token.tokenId;
   scope.detail['quorumOperation'] = token.operation;
@@ -108,7 +114,7 @@ export class QuorumService {
   readonly #operations: QuorumOperationHandlers;
   /** Every role some class lets request: anyone else is refused before a token is even looked up. */
   readonly #requesterRoles: readonly Role[];
-  #lastPruneMs: number | undefined;
+  readonly #pruning: PruneThrottle;
 
   constructor(options: QuorumServiceOptions) {
     const lifetime = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
@@ -127,6 +133,7 @@ export class QuorumService {
     this.#retentionMs = retention;
     this.#operations = options.operations;
     this.#requesterRoles = [...new Set([...POLICY_CHANGE_ROLES, ...Object.values(options.operations).flatMap((h) => h.requesterRoles)])];
+    this.#pruning = new PruneThrottle({ audit: this.#audit, clock: this.#clock, operation: 'quorum.prune', prune: () => this.prune() });
   }
 
   /** The class's handler; INVALID_ARGUMENT for a class this version has no operation for. */
@@ -145,13 +152,13 @@ export class QuorumService {
     const policy = await this.#policies.get();
     if (policy?.rules[operation] === undefined) return;
     const detail = { quorumOperation: operation, ...(audit.target === undefined ? {} : { target: audit.target }) };
-    await audited(this.#audit, this.#clock, { principal: actor.principal, requestId: actor.requestId, operation: audit.operation }, detail, () => {
+    await auditedApprovalCall(this.#audit, this.#clock, { principal: actor.principal, requestId: actor.requestId, operation: audit.operation }, QUORUM_DENIALS, () => {
       throw new CofferError('QUORUM_REQUIRED', `the quorum policy covers ${operation}: request it with a quorum token`);
-    });
+    }, detail);
   }
 
-  #run<T>(actor: Caller, operation: string, body: (scope: QuorumAuditScope) => Promise<T>): Promise<T> {
-    return audited(this.#audit, this.#clock, { principal: actor.principal, requestId: actor.requestId, operation }, {}, body);
+  #run<T>(actor: Caller, operation: string, body: (scope: ApprovalAuditScope) => Promise<T>): Promise<T> {
+    return auditedApprovalCall(this.#audit, this.#clock, { principal: actor.principal, requestId: actor.requestId, operation }, QUORUM_DENIALS, body);
   }
 
   /** An officer registers (or replaces) their own approval public key: SPKI PEM text or DER bytes. */
@@ -213,7 +220,7 @@ export class QuorumService {
       // Checked when proposed, so officers never approve an operation that cannot run.
       if (handler === undefined) parseQuorumRules(parameters['rules']);
       else await handler.validate(actor, parameters);
-      await this.#maybePrune(actor);
+      await this.#pruning.maybePrune(actor);
       const now = this.#clock.now();
       const binding = {
         operation: request.operation, parameters, requester, tokenId: randomUUID(), createdAt: now.toISOString(),
@@ -228,7 +235,7 @@ export class QuorumService {
     });
   }
 
-  async #load(tokenId: string, scope: QuorumAuditScope): Promise<StoredToken> {
+  async #load(tokenId: string, scope: ApprovalAuditScope): Promise<StoredToken> {
     scope.detail['tokenId'] = typeof tokenId === 'string' ? tokenId.slice(0, 64) : 'invalid';
     const stored = await this.#tokens.get(tokenId);
     if (stored === undefined) throw new CofferError('APPROVAL_NOT_FOUND', 'no such approval token');
@@ -296,12 +303,12 @@ export class QuorumService {
     const { authorised, handler, policyVersion } = await this.#spend(actor, tokenId, parameters, secret);
     const call = { principal: actor.principal, requestId: actor.requestId, operation: 'quorum.outcome' };
     const detail = { tokenId: authorised.tokenId, quorumOperation: authorised.operation };
-    const result = await audited(this.#audit, this.#clock, call, detail, async (scope) => {
+    const result = await auditedApprovalCall(this.#audit, this.#clock, call, NO_DENIALS, async (scope) => {
       scope.inputDigest = authorised.digest;
       if (handler !== undefined) return handler.run(actor, authorised.parameters, secret);
       // quorum.policy-change: already written in the commit that spent the token.
       return { version: policyVersion + 1, rules: parseQuorumRules(authorised.parameters['rules']) };
-    }, NO_DENIALS);
+    }, detail);
     return { ...authorised, result: result ?? null };
   }
 
@@ -346,34 +353,17 @@ export class QuorumService {
    */
   async prune(): Promise<number> {
     const now = this.#clock.now().getTime();
-    let pruned = 0;
-    for (const { token, version } of await this.#tokens.list()) {
-      if (tokenStatus(token, this.#clock) === 'pending' || now < Date.parse(token.usedAt ?? token.expiresAt) + this.#retentionMs) continue;
-      try {
-        await this.#store.commit([this.#tokens.remove(token.tokenId, version)]);
-        pruned += 1;
-      } catch (error) {
-        if (!isCofferError(error, 'STORE_CONFLICT')) throw error;
-      }
-    }
-    return pruned;
-  }
-
-  /** Prunes at most once a PRUNE_INTERVAL_MS, on the caller's request; audited when anything went. */
-  async #maybePrune(actor: Caller): Promise<void> {
-    const now = this.#clock.now().getTime();
-    if (this.#lastPruneMs !== undefined && now - this.#lastPruneMs < PRUNE_INTERVAL_MS) return;
-    this.#lastPruneMs = now;
-    const pruned = await this.prune();
-    if (pruned > 0) {
-      await audited(this.#audit, this.#clock, { principal: actor.principal, requestId: actor.requestId, operation: 'quorum.prune' }, { pruned }, () => Promise.resolve());
-    }
+    return removeDue(
+      await this.#tokens.list(),
+      ({ token }) => tokenStatus(token, this.#clock) !== 'pending' && now >= Date.parse(token.usedAt ?? token.expiresAt) + this.#retentionMs,
+      ({ token, version }) => this.#store.commit([this.#tokens.remove(token.tokenId, version)]),
+    );
   }
 
   /** Tokens still waiting: neither used nor expired. */
   async list(actor: Caller): Promise<ApprovalTokenView[]> {
     requireOfficer(actor);
-    await this.#maybePrune(actor);
+    await this.#pruning.maybePrune(actor);
     const stored = await this.#tokens.list();
     return stored.filter(({ token }) => tokenStatus(token, this.#clock) === 'pending').map(({ token }) => viewOf(token, this.#clock));
   }

@@ -66,4 +66,10 @@ export class SealedJsonStore {
     this.noteCommitted(path, currentVersion);
     return currentVersion + 1;
   }
+
+  /** Writes or replaces the record at `path`, compare-and-set against the version read now (a racing replacement conflicts). */
+  async replace(path: string, value: unknown): Promise<number> {
+    const current = await this.get(path);
+    return this.put(path, value, current?.version ?? 0);
+  }
 }

@@ -1,17 +1,14 @@
-// One audit entry for every key-use call, allowed, denied or failed, written before the call returns
-// or throws. Entries carry names, ids, counts and digests: never signatures, shares, inputs or results.
-import { toCofferError, type ErrorCode } from '../../core/errors.ts';
-import type { AuditSink, Clock } from '../../core/ports.ts';
+// One audit entry for every approvals call (key use and quorum), allowed, denied or failed, written
+// before the call returns or throws. Entries carry names, ids, counts and digests: never signatures,
+// shares, parameters, inputs or results.
+import { toCofferError, type ErrorCode } from '../core/errors.ts';
+import type { AuditSink, Clock } from '../core/ports.ts';
 
-/** Refusals of the caller, as opposed to failures of the operation, are recorded as DENIED. */
-export const KEY_USE_DENIALS: ReadonlySet<ErrorCode> = new Set([
-  'ACCESS_DENIED', 'APPROVAL_NOT_FOUND', 'APPROVAL_EXPIRED', 'APPROVAL_ALREADY_USED', 'APPROVAL_REJECTED', 'APPROVAL_SELF_NOT_ALLOWED',
-  'APPROVAL_NOT_APPROVER', 'APPROVAL_DUPLICATE', 'APPROVAL_SIGNATURE_INVALID', 'APPROVAL_SHARE_INVALID',
-]);
-/** For the entry of a use that ran: every failure is FAILED. */
+/** For entries that record what an operation did rather than whether the caller may: every failure is FAILED. */
 export const NO_DENIALS: ReadonlySet<ErrorCode> = new Set();
 
-export interface KeyUseAuditScope {
+/** Filled in by the call as it learns what it touched. */
+export interface ApprovalAuditScope {
   project?: string;
   keyId?: string;
   keyVersion?: number;
@@ -19,16 +16,21 @@ export interface KeyUseAuditScope {
   readonly detail: Record<string, string | number | boolean>;
 }
 
-export interface KeyUseAuditCall {
+export interface ApprovalAuditCall {
   readonly principal: string;
   readonly requestId: string;
   readonly operation: string;
 }
 
-export async function auditedKeyUse<T>(
-  sink: AuditSink, clock: Clock, call: KeyUseAuditCall, body: (scope: KeyUseAuditScope) => Promise<T>, denials: ReadonlySet<ErrorCode> = KEY_USE_DENIALS,
+/**
+ * Runs `body` and appends its entry: ALLOWED, DENIED for an error whose code is in `denials` (refusals
+ * of the caller), FAILED otherwise. The entry's detail starts as `detail`. A failed write fails the call.
+ */
+export async function auditedApprovalCall<T>(
+  sink: AuditSink, clock: Clock, call: ApprovalAuditCall, denials: ReadonlySet<ErrorCode>, body: (scope: ApprovalAuditScope) => Promise<T>,
+  detail: ApprovalAuditScope['detail'] = {},
 ): Promise<T> {
-  const scope: KeyUseAuditScope = { detail: {} };
+  const scope: ApprovalAuditScope = { detail };
   const append = (errorCode: ErrorCode | undefined): Promise<void> => sink.append({
     time: clock.now().toISOString(),
     principal: call.principal,
