@@ -68,6 +68,15 @@ export interface Store {
   changes(afterRevision: number, limit?: number): Promise<StoreChange[]>;
   /** The revision of the newest commit (0 for an empty store). */
   revision(): Promise<number>;
+  /**
+   * Optional push side of the change feed: `listener` is called with a revision soon after commits
+   * (on a shared backend, commits made by any node), and may also be called when the backend
+   * suspects it missed some (after reconnecting). Calls are hints only: they can be late,
+   * coalesced, repeated or lost, so readers still call changes(afterRevision) from their own
+   * cursor, and poll now and then. A listener that throws is ignored. Returns the function that
+   * unsubscribes; after close() no listener is called.
+   */
+  watch?(listener: (revision: number) => void): () => void;
   /** Idempotent; afterwards every call fails with STORE_UNAVAILABLE. */
   close(): Promise<void>;
 }

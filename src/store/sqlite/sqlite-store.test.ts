@@ -212,4 +212,26 @@ describe('sqlite store', () => {
     await store.close();
     await assert.rejects(store.checkIntegrity(), { code: 'STORE_UNAVAILABLE' });
   });
+
+  it('watch calls listeners with the revision of each successful commit, until unsubscribed or closed', async () => {
+    const store = await openSqliteStore(':memory:');
+    const heard: number[] = [];
+    const unsubscribe = store.watch((revision) => heard.push(revision));
+    store.watch(() => {
+      throw new Error('a failing listener is ignored');
+    });
+    const first = await store.commit([{ op: 'put', key: 'k', value: bytes('v') }]);
+    await assert.rejects(store.commit([{ op: 'put', key: 'k', value: bytes('w'), expectVersion: 0 }]), { code: 'STORE_CONFLICT' });
+    const second = await store.commit([{ op: 'delete', key: 'k' }]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(heard, [first.revision, second.revision]);
+    unsubscribe();
+    await store.commit([{ op: 'put', key: 'k', value: bytes('v') }]);
+    const late: number[] = [];
+    store.watch((revision) => late.push(revision));
+    await store.close();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(heard, [first.revision, second.revision]);
+    assert.deepEqual(late, []);
+  });
 });

@@ -99,6 +99,7 @@ export class SqliteStore implements Store {
   readonly schemaVersion: number;
   #db: DatabaseSync | undefined;
   readonly #sql: Statements;
+  readonly #listeners = new Set<(revision: number) => void>();
 
   private constructor(path: string, db: DatabaseSync, schemaVersion: number) {
     this.path = path;
@@ -162,7 +163,40 @@ export class SqliteStore implements Store {
   commit(writes: readonly StoreWrite[]): Promise<CommitResult> {
     return this.#run((db) => {
       const batch = validateWrites(writes);
-      return inWriteTransaction(db, () => this.#apply(batch));
+      const result = inWriteTransaction(db, () => this.#apply(batch));
+      this.#notify(result.revision);
+      return result;
+    });
+  }
+
+  /**
+   * Calls `listener` with the revision of each commit made through this store object (another
+   * process writing the same file is not seen: poll changes() for that). Listeners run after the
+   * commit, on a later microtask; one that throws is ignored. Returns the unsubscribe function.
+   */
+  watch(listener: (revision: number) => void): () => void {
+    if (this.#db === undefined) return () => undefined;
+    // A wrapper, so the same function subscribed twice is two subscriptions.
+    const entry = (revision: number): void => {
+      listener(revision);
+    };
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  #notify(revision: number): void {
+    if (this.#listeners.size === 0) return;
+    const listeners = [...this.#listeners];
+    queueMicrotask(() => {
+      for (const listener of listeners) {
+        try {
+          listener(revision);
+        } catch {
+          // Listeners are hints; one that throws must not stop the others or fail the commit.
+        }
+      }
     });
   }
 
@@ -238,6 +272,7 @@ export class SqliteStore implements Store {
   close(): Promise<void> {
     const db = this.#db;
     this.#db = undefined;
+    this.#listeners.clear();
     try {
       db?.close();
       return Promise.resolve();
