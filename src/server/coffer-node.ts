@@ -4,6 +4,8 @@
 // Life cycle: open → (UNINITIALIZED → initDomain) → SEALED → unseal → UNSEALED ⇄ seal → close.
 // The engine and the journal exist only while the node is unsealed: the journal's checkpoints are
 // signed with the domain's audit key, which the barrier derives from the domain key.
+// The store is either the node's own SQLite file or one injected and shared with other nodes (a
+// cluster); the data directory then holds only the journal and the lock.
 import { createPublicKey, sign as signBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -11,10 +13,10 @@ import { CofferError } from '../core/errors.ts';
 import { KeyEngine } from '../core/engine/index.ts';
 import { systemClock, type AuditEvent, type AuditSink, type Clock } from '../core/ports.ts';
 import {
-  Barrier, initDomain, parseDomainDescriptor, type BarrierState, type DomainDescriptor, type InitDomainRequest, type PlainShare,
+  Barrier, initDomain, parseDomainDescriptor, type BarrierState, type DomainDescriptor, type DomainKeyTransferBinding, type HpkeCiphertext, type InitDomainRequest, type PlainShare,
   type UnsealProgress, type UnsealSessionInfo, type UnsealShareEnvelope,
 } from '../barrier/index.ts';
-import { openSqliteStore, type SqliteStore, type StoreWrite } from '../store/index.ts';
+import { openSqliteStore, type SqliteStore, type Store, type StoreWrite } from '../store/index.ts';
 import { SealedKeyRepository } from '../store/key-repository/index.ts';
 import { AuditJournal } from '../audit/index.ts';
 import { DataDirLock } from './data-dir-lock.ts';
@@ -30,6 +32,18 @@ export interface CofferNodeOptions {
   readonly clock?: Clock;
   /** Entries between signed audit checkpoints (default: the journal's). */
   readonly checkpointEvery?: number;
+  /**
+   * A store shared with other nodes (cluster mode). Without it the node opens `coffer.db` in dataDir.
+   * An injected store belongs to whoever opened it: close() does not close it.
+   */
+  readonly store?: Store;
+}
+
+/** Told when the node becomes unsealed (engine ready) and when it is about to seal or close. */
+export interface NodeLifecycleListener {
+  /** `revision`: the store revision read before the engine existed (undefined if the store was down then). */
+  unsealed?(engine: KeyEngine, revision: number | undefined): void | Promise<void>;
+  sealing?(): void | Promise<void>;
 }
 
 export interface NodeStatus {
@@ -45,57 +59,106 @@ interface Unsealed {
   readonly journal: AuditJournal;
 }
 
-export class CofferNode {
+/** `S`: the store's own type, so a node on its SQLite file still offers SqliteStore's extras (checkIntegrity). */
+export class CofferNode<S extends Store = Store> {
   readonly nodeId: string;
-  readonly store: SqliteStore;
+  readonly store: S;
   readonly barrier: Barrier;
   readonly journalPath: string;
+  /** True when the store was injected (shared): close() leaves it open. */
+  readonly sharedStore: boolean;
   readonly #clock: Clock;
   readonly #lock: DataDirLock;
   readonly #checkpointEvery: number | undefined;
   #unsealed: Unsealed | undefined;
+  /** The newest store revision this node has seen (at open, and at each unseal). */
+  #knownRevision = 0;
+  /** The journal is being opened or closed: its last lines may not be durable yet. */
+  #journalBusy = false;
+  readonly #listeners = new Set<NodeLifecycleListener>();
+  readonly #journalListeners = new Set<() => void>();
   /** Serialises state changes (init, unseal, seal, close). */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(options: CofferNodeOptions, store: SqliteStore, descriptor: DomainDescriptor | undefined, lock: DataDirLock) {
+  private constructor(options: CofferNodeOptions, store: S, descriptor: DomainDescriptor | undefined, lock: DataDirLock) {
     this.#lock = lock;
     this.nodeId = options.nodeId;
     this.store = store;
+    this.sharedStore = options.store !== undefined;
     this.#clock = options.clock ?? systemClock;
     this.#checkpointEvery = options.checkpointEvery;
     this.barrier = new Barrier(descriptor, { clock: this.#clock });
     this.journalPath = join(options.dataDir, 'audit.jsonl');
   }
 
-  /** Opens the store in `dataDir` (creating it) and reads the domain descriptor; the node starts sealed. */
+  /**
+   * Opens the store in `dataDir` (creating it), or takes the injected one, and reads the domain
+   * descriptor; the node starts sealed (or uninitialised).
+   */
+  static open(options: CofferNodeOptions & { readonly store?: undefined }): Promise<CofferNode<SqliteStore>>;
+  static open<T extends Store>(options: CofferNodeOptions & { readonly store: T }): Promise<CofferNode<T>>;
+  static open(options: CofferNodeOptions): Promise<CofferNode>;
   static async open(options: CofferNodeOptions): Promise<CofferNode> {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const lock = DataDirLock.acquire(options.dataDir);
-    let store: SqliteStore;
+    let store: Store;
     try {
-      store = await openSqliteStore(join(options.dataDir, 'coffer.db'));
+      store = options.store ?? await openSqliteStore(join(options.dataDir, 'coffer.db'));
     } catch (error) {
       lock.release();
       throw error;
     }
     try {
-      const entry = await store.get(DOMAIN_DESCRIPTOR_KEY);
-      let descriptor: DomainDescriptor | undefined;
-      if (entry !== undefined) {
-        let json: unknown;
-        try {
-          json = JSON.parse(Buffer.from(entry.value).toString('utf8'));
-        } catch (error) {
-          throw new CofferError('STORE_CORRUPT', 'the stored domain descriptor is not JSON', { cause: error });
-        }
-        descriptor = parseDomainDescriptor(json);
-      }
-      return new CofferNode(options, store, descriptor, lock);
+      // Read before the descriptor: the follower may start from here and miss nothing read after.
+      const revision = await store.revision();
+      const node = new CofferNode(options, store, await readDescriptor(store), lock);
+      node.#knownRevision = revision;
+      return node;
     } catch (error) {
-      await store.close();
+      if (options.store === undefined) await store.close();
       lock.release();
       throw error;
     }
+  }
+
+  /**
+   * Cluster: another node may initialise the shared domain after this one opened. While this node
+   * is uninitialised, re-reads the descriptor and adopts it (the node becomes SEALED).
+   */
+  refreshDomain(): Promise<BarrierState> {
+    if (this.barrier.state !== 'UNINITIALIZED') return Promise.resolve(this.barrier.state);
+    return this.#serial(async () => {
+      if (this.barrier.state !== 'UNINITIALIZED') return this.barrier.state;
+      const descriptor = await readDescriptor(this.store);
+      if (descriptor !== undefined) this.barrier.initialize(descriptor);
+      return this.barrier.state;
+    });
+  }
+
+  /** The newest store revision this node has seen; a change follower starts after it. */
+  get knownRevision(): number {
+    return this.#knownRevision;
+  }
+
+  /** Registers a listener for unseal and seal; returns its removal. */
+  addLifecycleListener(listener: NodeLifecycleListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Called (without arguments) after each group of audit entries becomes durable. */
+  onJournalDurable(listener: () => void): () => void {
+    this.#journalListeners.add(listener);
+    return () => this.#journalListeners.delete(listener);
+  }
+
+  /**
+   * The highest audit seq known durable: the open journal's head; Infinity when no journal is open
+   * (every complete line in the file is durable); -1 while a journal opens or closes.
+   */
+  journalDurableSeq(): number {
+    if (this.#journalBusy) return -1;
+    return this.#unsealed === undefined ? Number.POSITIVE_INFINITY : this.#unsealed.journal.head().seq;
   }
 
   get state(): BarrierState {
@@ -167,6 +230,18 @@ export class CofferNode {
     });
   }
 
+  /**
+   * Cluster join: unseals with the domain key an admitting node encrypted to this node's ephemeral
+   * key (src/cluster/join), checked against the descriptor as a share-based unseal is.
+   */
+  unsealWithTransferredKey(transfer: HpkeCiphertext, binding: DomainKeyTransferBinding, privateKey: Uint8Array, principal = 'cluster.join'): Promise<UnsealProgress> {
+    return this.#serial(async () => {
+      const progress = await this.barrier.unsealWithTransferredKey(transfer, binding, privateKey);
+      await this.#afterUnseal(principal);
+      return progress;
+    });
+  }
+
   /** One custodian's share, encrypted to the current unseal session (see Barrier.beginUnseal). */
   submitUnsealShare(envelope: UnsealShareEnvelope, principal = 'system'): Promise<UnsealProgress> {
     return this.#serial(async () => {
@@ -181,19 +256,25 @@ export class CofferNode {
     return this.#serial(async () => {
       const unsealed = this.#unsealed;
       if (unsealed !== undefined) {
+        await this.#tell((listener) => listener.sealing?.());
         await unsealed.journal.append(this.#event(principal, 'domain.seal', requestId));
+        this.#journalBusy = true;
         this.#unsealed = undefined;
-        await unsealed.journal.close();
+        try {
+          await unsealed.journal.close();
+        } finally {
+          this.#journalBusy = false;
+        }
       }
       this.barrier.seal();
     });
   }
 
-  /** Seals (if unsealed) and closes the store. */
+  /** Seals (if unsealed) and closes the store (unless it was injected). */
   async close(): Promise<void> {
     if (this.barrier.state === 'UNSEALED') await this.seal('system', 'shutdown');
     await this.#serial(async () => {
-      await this.store.close();
+      if (!this.sharedStore) await this.store.close();
       this.#lock.release();
     });
   }
@@ -202,11 +283,22 @@ export class CofferNode {
     const descriptor = this.barrier.descriptor;
     if (descriptor === undefined) throw new CofferError('INTERNAL_ERROR', 'unsealed without a descriptor');
     const barrier = this.barrier;
+    // Read before the engine exists, so every change after anything the engine caches is followed.
+    const revision = await this.store.revision().catch(() => undefined);
+    if (revision !== undefined) this.#knownRevision = Math.max(this.#knownRevision, revision);
+    this.#journalBusy = true;
     const journal = await AuditJournal.open({
       path: this.journalPath,
       nodeId: this.nodeId,
       clock: this.#clock,
       ...(this.#checkpointEvery === undefined ? {} : { checkpointEvery: this.#checkpointEvery }),
+      // Not a copy of the entries: a wake-up for whoever ships the journal (the cluster's audit shipper).
+      sinks: [{
+        forward: () => {
+          for (const listener of this.#journalListeners) listener();
+          return Promise.resolve();
+        },
+      }],
       checkpointSigner: {
         // Reads the key at each checkpoint: after seal() it is gone and signing refuses.
         sign: (data) => signBytes(null, data, barrier.auditSigningKey()),
@@ -215,10 +307,24 @@ export class CofferNode {
     }).catch((error: unknown) => {
       this.barrier.seal();
       throw error;
+    }).finally(() => {
+      this.#journalBusy = false;
     });
     const engine = new KeyEngine({ repository: new SealedKeyRepository(this.store, barrier), audit: journal, clock: this.#clock });
     this.#unsealed = { engine, journal };
     await journal.append(this.#event(principal, 'domain.unseal', 'unseal'));
+    await this.#tell((listener) => listener.unsealed?.(engine, revision));
+  }
+
+  /** Listeners' failures are theirs: a node's unseal or seal never fails because of one. */
+  async #tell(call: (listener: NodeLifecycleListener) => void | Promise<void>): Promise<void> {
+    for (const listener of this.#listeners) {
+      try {
+        await call(listener);
+      } catch {
+        // ignored by design (see above)
+      }
+    }
   }
 
   #event(principal: string, operation: string, requestId: string): AuditEvent {
@@ -236,4 +342,16 @@ export class CofferNode {
     this.#queue = run.catch(() => undefined);
     return run;
   }
+}
+
+async function readDescriptor(store: Store): Promise<DomainDescriptor | undefined> {
+  const entry = await store.get(DOMAIN_DESCRIPTOR_KEY);
+  if (entry === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(entry.value).toString('utf8'));
+  } catch (error) {
+    throw new CofferError('STORE_CORRUPT', 'the stored domain descriptor is not JSON', { cause: error });
+  }
+  return parseDomainDescriptor(json);
 }

@@ -75,4 +75,46 @@ describe('server configuration', () => {
     refuses(base, /environment COFFER_API_PORT must be an integer/, { COFFER_API_PORT: '84x3' });
     assert.throws(() => loadConfig(join(dir, 'absent.json'), {}), { code: 'INVALID_ARGUMENT' });
   });
+
+  it('defaults to the SQLite store and a 5 s / 15 s heartbeat; COFFER_STORE_URL selects postgres', (t) => {
+    const dir = tempDir(t);
+    const base = { dataDir: 'data', api: { tls: tlsFiles(dir) } };
+    const plain = parseConfig(base, { baseDir: dir });
+    assert.deepEqual(plain.store, { backend: 'sqlite' });
+    assert.deepEqual(plain.cluster, { heartbeatSeconds: 5, deadAfterSeconds: 15 });
+    assert.ok(Object.isFrozen(plain.store) && Object.isFrozen(plain.cluster));
+
+    const pg = parseConfig({ ...base, store: { backend: 'postgres', url: 'postgres://coffer@db:5432/coffer', poolSize: 4 },
+      cluster: { advertiseUrl: 'https://node-1.example:8443/', heartbeatSeconds: 2, deadAfterSeconds: 6 } }, { baseDir: dir });
+    assert.deepEqual(pg.store, { backend: 'postgres', url: 'postgres://coffer@db:5432/coffer', poolSize: 4 });
+    assert.deepEqual(pg.cluster, { advertiseUrl: 'https://node-1.example:8443', heartbeatSeconds: 2, deadAfterSeconds: 6 });
+
+    const env = parseConfig(base, { baseDir: dir, env: { COFFER_STORE_URL: 'postgresql://u:secret@127.0.0.1:5433/c', COFFER_ADVERTISE_URL: 'https://10.0.0.5:8443' } });
+    assert.deepEqual(env.store, { backend: 'postgres', url: 'postgresql://u:secret@127.0.0.1:5433/c' });
+    assert.equal(env.cluster.advertiseUrl, 'https://10.0.0.5:8443');
+  });
+
+  it('refuses bad store and cluster sections with INVALID_ARGUMENT naming the key, never echoing a URL', (t) => {
+    const dir = tempDir(t);
+    const base = { dataDir: 'data', api: { tls: tlsFiles(dir) } };
+    const refuses = (raw: Record<string, unknown>, pattern: RegExp) => {
+      assert.throws(() => parseConfig({ ...base, ...raw }, { baseDir: dir }), (error: unknown) => {
+        assert.equal((error as { code?: unknown }).code, 'INVALID_ARGUMENT');
+        assert.match((error as Error).message, pattern);
+        assert.doesNotMatch((error as Error).message, /hunter2/);
+        return true;
+      });
+    };
+    refuses({ store: { backend: 'mysql' } }, /config store\.backend: must be one of sqlite, postgres/);
+    refuses({ store: { backend: 'postgres' } }, /config store\.url: is required/);
+    refuses({ store: { backend: 'postgres', url: 'mysql://u:hunter2@db/x' } }, /config store\.url: must be a postgres/);
+    refuses({ store: { backend: 'postgres', url: 'postgres://db/x', pool: 3 } }, /config store\.pool: unknown key/);
+    refuses({ store: { backend: 'postgres', url: 'postgres://db/x', poolSize: 0 } }, /config store\.poolSize: must be an integer/);
+    refuses({ store: { url: 'postgres://u:hunter2@db/x' } }, /config store\.url: applies to the postgres backend only/);
+    refuses({ cluster: { heartbeat: 1 } }, /config cluster\.heartbeat: unknown key/);
+    refuses({ cluster: { heartbeatSeconds: 0 } }, /config cluster\.heartbeatSeconds: must be an integer/);
+    refuses({ cluster: { heartbeatSeconds: 5, deadAfterSeconds: 5 } }, /config cluster\.deadAfterSeconds: must be greater than heartbeatSeconds/);
+    refuses({ cluster: { advertiseUrl: 'http://node:8443' } }, /config cluster\.advertiseUrl: must be an https/);
+    refuses({ cluster: { advertiseUrl: 'https://u:hunter2@node:8443' } }, /config cluster\.advertiseUrl: must be an https/);
+  });
 });

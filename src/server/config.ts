@@ -35,7 +35,24 @@ export interface ServerConfig {
   };
   readonly auth: { readonly tokenTtlSeconds: number; readonly loginFailuresPerMinute: number };
   readonly log: { readonly level: LogLevel };
+  /** sqlite: `coffer.db` in dataDir (one node). postgres: a store shared by the nodes of a cluster. */
+  readonly store: StoreConfig;
+  readonly cluster: ClusterConfig;
 }
+
+export type StoreConfig =
+  | { readonly backend: 'sqlite' }
+  | { readonly backend: 'postgres'; readonly url: string; readonly poolSize?: number };
+
+export interface ClusterConfig {
+  /** The API address other nodes and clients use; derived from api.host/port when absent. */
+  readonly advertiseUrl?: string;
+  readonly heartbeatSeconds: number;
+  /** A node whose heartbeat is older is not listed as live. Must exceed heartbeatSeconds. */
+  readonly deadAfterSeconds: number;
+}
+
+export const STORE_BACKENDS = ['sqlite', 'postgres'] as const;
 
 export const CONFIG_DEFAULTS = {
   apiHost: '127.0.0.1',
@@ -57,6 +74,8 @@ export const CONFIG_DEFAULTS = {
   loginFailuresPerMinute: 5,
   logLevel: 'info' as LogLevel,
   tlsMinVersion: 'TLSv1.2' as TlsVersion,
+  heartbeatSeconds: 5,
+  deadAfterSeconds: 15,
 } as const;
 
 /** Environment variables that override one config key each (they win over the file). */
@@ -72,6 +91,9 @@ export const ENV_OVERRIDES = {
   COFFER_TLS_CLIENT_CA: { path: ['api', 'tls', 'clientCaFile'], kind: 'path' },
   COFFER_TOKEN_TTL_SECONDS: { path: ['auth', 'tokenTtlSeconds'], kind: 'integer' },
   COFFER_LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
+  // Selects the postgres backend: the variable keeps the password out of the config file.
+  COFFER_STORE_URL: { path: ['store', 'url'], kind: 'string' },
+  COFFER_ADVERTISE_URL: { path: ['cluster', 'advertiseUrl'], kind: 'string' },
 } as const satisfies Record<string, { path: readonly string[]; kind: 'string' | 'integer' | 'path' }>;
 
 type Json = Record<string, unknown>;
@@ -149,8 +171,52 @@ function withEnvironment(raw: Json, env: Readonly<Record<string, string | undefi
     } else {
       target[leaf] = kind === 'path' ? resolve(value) : value;
     }
+    if (name === 'COFFER_STORE_URL') target['backend'] = 'postgres';
   }
   return copy;
+}
+
+/** A PostgreSQL connection URL; it may hold a password, so no message ever repeats it. */
+function postgresUrl(obj: Json, path: string): string {
+  const value = text(obj, 'url', path);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad(`${path}.url`, 'must be a postgres:// or postgresql:// URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw bad(`${path}.url`, 'must be a postgres:// or postgresql:// URL');
+  return value;
+}
+
+function storeSection(root: Json): StoreConfig {
+  const store = section(root, 'store', '', ['backend', 'url', 'poolSize']);
+  const backend = oneOf(store, 'backend', 'store', STORE_BACKENDS, 'sqlite');
+  if (backend === 'sqlite') {
+    for (const k of ['url', 'poolSize']) if (store[k] !== undefined) throw bad(`store.${k}`, 'applies to the postgres backend only');
+    return { backend };
+  }
+  const url = postgresUrl(store, 'store');
+  return store['poolSize'] === undefined ? { backend, url } : { backend, url, poolSize: integer(store, 'poolSize', 'store', 1, 1000, 10) };
+}
+
+function clusterSection(root: Json): ClusterConfig {
+  const cluster = section(root, 'cluster', '', ['advertiseUrl', 'heartbeatSeconds', 'deadAfterSeconds']);
+  const heartbeatSeconds = integer(cluster, 'heartbeatSeconds', 'cluster', 1, 3600, CONFIG_DEFAULTS.heartbeatSeconds);
+  const deadAfterSeconds = integer(cluster, 'deadAfterSeconds', 'cluster', 2, 86_400, Math.max(CONFIG_DEFAULTS.deadAfterSeconds, 3 * heartbeatSeconds));
+  if (deadAfterSeconds <= heartbeatSeconds) throw bad('cluster.deadAfterSeconds', 'must be greater than heartbeatSeconds');
+  if (cluster['advertiseUrl'] === undefined) return { heartbeatSeconds, deadAfterSeconds };
+  const advertiseUrl = text(cluster, 'advertiseUrl', 'cluster');
+  let url: URL | undefined;
+  try {
+    url = new URL(advertiseUrl);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || advertiseUrl.length > 2048) {
+    throw bad('cluster.advertiseUrl', 'must be an https:// URL without credentials, query or fragment');
+  }
+  return { advertiseUrl: advertiseUrl.replace(/\/+$/, ''), heartbeatSeconds, deadAfterSeconds };
 }
 
 /**
@@ -162,7 +228,7 @@ export function parseConfig(raw: unknown, options: { baseDir?: string; env?: Rea
   if (!isObject(raw)) throw bad('(root)', 'must be a JSON object');
   const baseDir = options.baseDir ?? process.cwd();
   const root = withEnvironment(raw, options.env ?? {});
-  const top = ['dataDir', 'nodeId', 'api', 'health', 'limits', 'auth', 'log'];
+  const top = ['dataDir', 'nodeId', 'api', 'health', 'limits', 'auth', 'log', 'store', 'cluster'];
   for (const k of Object.keys(root)) if (!top.includes(k)) throw bad(k, 'unknown key');
   const api = section(root, 'api', '', ['host', 'port', 'tls']);
   const tls = section(api, 'tls', 'api', ['certFile', 'keyFile', 'clientCaFile', 'minVersion']);
@@ -201,6 +267,8 @@ export function parseConfig(raw: unknown, options: { baseDir?: string; env?: Rea
       loginFailuresPerMinute: integer(auth, 'loginFailuresPerMinute', 'auth', 1, 1000, CONFIG_DEFAULTS.loginFailuresPerMinute),
     },
     log: { level: oneOf(log, 'level', 'log', LOG_LEVELS, CONFIG_DEFAULTS.logLevel) },
+    store: storeSection(root),
+    cluster: clusterSection(root),
   };
   return deepFreeze(config);
 }

@@ -1,10 +1,15 @@
-// Starting a node as a server: open the node, build its services, serve the API over mutual TLS and
-// the health port over plain HTTP. `coffer serve --config file.json` calls startNode.
+// Starting a node as a server: open the node (on its SQLite file, or on the cluster's PostgreSQL
+// store), build its services, serve the API over mutual TLS and the health port over plain HTTP, and
+// join the cluster machinery: heartbeat, change follower, audit shipping. `coffer serve` calls startNode.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createApp, type AppOptions } from './app.ts';
 import { CofferNode } from './coffer-node.ts';
+import { ChangeFollower, invalidationDispatcher } from '../cluster/follower/index.ts';
+import { Heartbeat } from '../cluster/registry/index.ts';
+import { AuditShipper } from '../cluster/audit-shipping/index.ts';
+import { openPostgresStore, type Store } from '../store/index.ts';
 import type { ServerConfig } from './config.ts';
 import { createHealthApp } from './health-app.ts';
 import type { PrincipalDirectory } from './identity/index.ts';
@@ -17,10 +22,88 @@ export interface RunningNode {
   readonly healthUrl: string;
   readonly node: CofferNode;
   readonly services: NodeServices;
+  readonly cluster: ClusterMember;
   /** The directory of the current unsealed period (DOMAIN_SEALED while sealed). */
   directory(): Promise<PrincipalDirectory>;
   /** Stops both listeners (in-flight requests finish), then seals and closes the node. */
   close(): Promise<void>;
+}
+
+/** The node's part in the cluster: its heartbeat, its change follower (while unsealed), its audit shipper. */
+export interface ClusterMember {
+  readonly heartbeat: Heartbeat;
+  /** Present when the store is shared (postgres): a node's own SQLite file needs no copy of its journal. */
+  readonly shipper: AuditShipper | undefined;
+  /** The follower of the current unsealed period. */
+  follower(): ChangeFollower | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the heartbeat (and the audit shipper), and a change follower at each unseal that turns other
+ * nodes' changes into invalidations of this node's caches; the follower stops at seal.
+ */
+export async function joinCluster(node: CofferNode, services: NodeServices, options: {
+  readonly apiUrl: string; readonly heartbeatSeconds?: number; readonly shipAudit: boolean; readonly pollMs?: number;
+}): Promise<ClusterMember> {
+  let follower: ChangeFollower | undefined;
+  const heartbeat = new Heartbeat({
+    registry: services.registry, nodeId: node.nodeId, apiUrl: options.apiUrl, version: services.version, state: () => node.state,
+    ...(options.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: options.heartbeatSeconds }),
+    // Another node may initialise the shared domain: adopt its descriptor.
+    onBeat: async () => {
+      if (node.state === 'UNINITIALIZED') await node.refreshDomain();
+    },
+  });
+  const removeListener = node.addLifecycleListener({
+    unsealed: (engine, revision) => {
+      const current = new ChangeFollower({
+        store: node.store, from: revision ?? node.knownRevision,
+        ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+        dispatch: invalidationDispatcher({
+          invalidateKey: (id) => {
+            engine.invalidate(id);
+          },
+          invalidateIdentity: () => {
+            services.invalidateIdentity();
+          },
+          versions: node.barrier,
+        }),
+      });
+      follower = current;
+      void current.start();
+      void heartbeat.beat();
+    },
+    sealing: async () => {
+      const current = follower;
+      follower = undefined;
+      await current?.stop();
+      void heartbeat.beat();
+    },
+  });
+  const shipper = options.shipAudit
+    ? new AuditShipper({ store: node.store, nodeId: node.nodeId, journalPath: node.journalPath, durableSeq: () => node.journalDurableSeq() })
+    : undefined;
+  const removeJournalListener = shipper === undefined ? () => true : node.onJournalDurable(() => {
+    void shipper.nudge();
+  });
+  shipper?.start();
+  await heartbeat.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    heartbeat, shipper,
+    follower: () => follower,
+    stop: () => (stopping ??= (async () => {
+      removeListener();
+      removeJournalListener();
+      await heartbeat.stop();
+      await follower?.stop();
+      follower = undefined;
+      // What the journal made durable up to now (its final checkpoint included, once the node is closed).
+      await shipper?.flush();
+      await shipper?.stop();
+    })()),
+  };
 }
 
 export interface StartOptions {
@@ -47,10 +130,20 @@ function urlOf(app: FastifyInstance, scheme: 'http' | 'https'): string {
 export async function startNode(config: ServerConfig, options: StartOptions = {}): Promise<RunningNode> {
   // TLS material is checked before the node opens, so a bad file changes nothing and listens nowhere.
   const https = loadTlsOptions(config.api.tls);
-  const node = await CofferNode.open({ dataDir: config.dataDir, nodeId: config.nodeId });
+  const shared: Store | undefined = config.store.backend === 'postgres'
+    ? await openPostgresStore({ connectionString: config.store.url, ...(config.store.poolSize === undefined ? {} : { poolSize: config.store.poolSize }) })
+    : undefined;
+  let node: CofferNode;
+  try {
+    node = await CofferNode.open({ dataDir: config.dataDir, nodeId: config.nodeId, ...(shared === undefined ? {} : { store: shared }) });
+  } catch (error) {
+    await shared?.close();
+    throw error;
+  }
   const services = new NodeServices(node, {
     createDirectory: principalDirectoryFactory({ tokenTtlSeconds: config.auth.tokenTtlSeconds, loginFailuresPerMinute: config.auth.loginFailuresPerMinute }),
     version: packageVersion(),
+    deadAfterSeconds: config.cluster.deadAfterSeconds,
   });
   const api = createApp(services, { https, limits: config.limits, logger: options.logger ?? { level: config.log.level } });
   const health = createHealthApp(services);
@@ -60,18 +153,28 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
   } catch (error) {
     await Promise.allSettled([api.close(), health.close()]);
     await node.close();
+    await shared?.close();
     throw error;
   }
+  const apiUrl = urlOf(api, 'https');
+  const cluster = await joinCluster(node, services, {
+    apiUrl: config.cluster.advertiseUrl ?? apiUrl, heartbeatSeconds: config.cluster.heartbeatSeconds, shipAudit: shared !== undefined,
+  });
   let closing: Promise<void> | undefined;
   return {
-    apiUrl: urlOf(api, 'https'),
+    apiUrl,
     healthUrl: urlOf(health, 'http'),
     node,
     services,
+    cluster,
     directory: () => services.directory(),
     close: () => (closing ??= (async () => {
+      // Deregistered first, so clients stop choosing this node while it drains.
+      await cluster.heartbeat.stop();
       await Promise.allSettled([api.close(), health.close()]);
       await node.close();
+      await cluster.stop();
+      await shared?.close();
     })()),
   };
 }

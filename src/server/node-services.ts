@@ -8,6 +8,7 @@ import type { AuditSink } from '../core/ports.ts';
 import type { KeyEngine } from '../core/engine/index.ts';
 import type { Barrier } from '../barrier/index.ts';
 import type { Store } from '../store/index.ts';
+import { NodeRegistry, type NodeRecord } from '../cluster/registry/index.ts';
 import { applyPendingOfficer } from './bootstrap-officer.ts';
 import type { CofferNode } from './coffer-node.ts';
 import { PrincipalDirectory } from './identity/index.ts';
@@ -23,21 +24,31 @@ export function principalDirectoryFactory(options: { tokenTtlSeconds?: number; l
   return (parts) => new PrincipalDirectory({ ...parts, ...options });
 }
 
+interface CurrentDirectory {
+  readonly audit: AuditSink;
+  readonly directory: Promise<PrincipalDirectory>;
+  /** Set once the directory is open, so invalidation can reach it synchronously. */
+  opened?: PrincipalDirectory;
+}
+
 export class NodeServices {
   readonly node: CofferNode;
   readonly metrics: HttpMetrics;
   readonly keys: KeyInventory;
   readonly version: string;
+  /** The cluster's node records in the (shared) store: GET /v1/cluster/nodes reads them. */
+  readonly registry: NodeRegistry;
   readonly #createDirectory: DirectoryFactory;
   /** Keyed by the journal of the current unsealed period: a new journal means a new directory. */
-  #current: { readonly audit: AuditSink; readonly directory: Promise<PrincipalDirectory> } | undefined;
+  #current: CurrentDirectory | undefined;
   /** Same key: the service remembers committed record versions, so it must outlive one request. */
   #quorum: { readonly audit: AuditSink; readonly service: QuorumService } | undefined;
   /** Same key: the key-use service holds requests' ephemeral keys in memory, so it lives for the unsealed period. */
   #keyUse: { readonly audit: AuditSink; readonly service: KeyUseService } | undefined;
 
-  constructor(node: CofferNode, options: { createDirectory?: DirectoryFactory; metrics?: HttpMetrics; version?: string } = {}) {
+  constructor(node: CofferNode, options: { createDirectory?: DirectoryFactory; metrics?: HttpMetrics; version?: string; deadAfterSeconds?: number } = {}) {
     this.node = node;
+    this.registry = new NodeRegistry({ store: node.store, ...(options.deadAfterSeconds === undefined ? {} : { deadAfterSeconds: options.deadAfterSeconds }) });
     this.#createDirectory = options.createDirectory ?? principalDirectoryFactory();
     this.metrics = options.metrics ?? new HttpMetrics();
     this.keys = new KeyInventory(node);
@@ -54,10 +65,12 @@ export class NodeServices {
     const audit = this.node.audit;
     if (this.#current?.audit !== audit) {
       const directory = this.#open(audit);
-      const current = { audit, directory };
+      const current: CurrentDirectory = { audit, directory };
       this.#current = current;
       // A failed start (store down) is not remembered: the next request tries again.
-      directory.catch(() => {
+      directory.then((opened) => {
+        current.opened = opened;
+      }, () => {
         if (this.#current === current) this.#current = undefined;
       });
     }
@@ -72,6 +85,31 @@ export class NodeServices {
       this.#quorum = { audit, service: new QuorumService({ store: this.node.store, barrier: this.node.barrier, audit, operations: quorumOperations(this) }) };
     }
     return this.#quorum.service;
+  }
+
+  /**
+   * Cluster: another node changed a principal, project or the officer roster. Drops the current
+   * directory's authentication caches (and those of one still opening, once it is open), so the
+   * next request re-reads the store: a principal disabled elsewhere is refused here at once.
+   */
+  invalidateIdentity(): void {
+    const current = this.#current;
+    if (current === undefined) return;
+    if (current.opened !== undefined) {
+      current.opened.invalidateCaches();
+      return;
+    }
+    void current.directory.then((directory) => {
+      directory.invalidateCaches();
+    }, () => undefined);
+  }
+
+  /** The live nodes of the cluster (this one included once its first heartbeat is written). */
+  async clusterNodes(): Promise<{ nodes: (Pick<NodeRecord, 'nodeId' | 'apiUrl' | 'state' | 'lastHeartbeat'> & { self: boolean })[] }> {
+    const live = await this.registry.liveNodes();
+    return {
+      nodes: live.map(({ nodeId, apiUrl, state, lastHeartbeat }) => ({ nodeId, apiUrl, state, lastHeartbeat, self: nodeId === this.node.nodeId })),
+    };
   }
 
   /** The key-use approval service of the current unsealed period (DOMAIN_SEALED otherwise). */
