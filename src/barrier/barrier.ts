@@ -3,9 +3,10 @@ import type { KeyObject } from 'node:crypto';
 import { XaesKey } from '../core/crypto/xaes-256-gcm.ts';
 import { CofferError } from '../core/errors.ts';
 import { systemClock, type Clock } from '../core/ports.ts';
-import { parseDomainDescriptor, parseUnsealShareEnvelope, shareLength, type CustodianEntry, type DomainDescriptor, type UnsealShareEnvelope } from './domain-descriptor.ts';
+import { DOMAIN_KEY_BYTES, parseDomainDescriptor, parseUnsealShareEnvelope, shareLength, type CustodianEntry, type DomainDescriptor, type HpkeCiphertext, type UnsealShareEnvelope } from './domain-descriptor.ts';
 import { deriveAuditSigningKey, deriveRecordKey, keyCheckMatches, shareDigestMatches, spkiBase64url } from './domain-key-derivations.ts';
-import { hpkeOpen, unsealInfo } from './hpke-share-box.ts';
+import { hpkeOpen, hpkeSeal, parseX25519PublicKey, unsealInfo } from './hpke-share-box.ts';
+import { lengthPrefixed } from './length-prefixed.ts';
 import { checkRecordAddress, openRecord, sealRecord } from './record-cipher.ts';
 import { combineDomainKey } from './shamir-shares.ts';
 import { UnsealSession } from './unseal-session.ts';
@@ -37,6 +38,21 @@ export interface UnsealProgress {
 export interface PlainShare {
   readonly custodianId: string;
   readonly share: Uint8Array;
+}
+
+/** What a domain-key transfer to a joining node is bound to (RFC 9180 §5.1 info). */
+export interface DomainKeyTransferBinding {
+  readonly requestId: string;
+  readonly nodeName: string;
+  /** The joiner's ephemeral raw X25519 public key, base64url. */
+  readonly joinPublicKey: string;
+}
+
+export const JOIN_INFO_LABEL = 'coffer/join/v1';
+
+/** info = label ‖ domainId ‖ requestId ‖ nodeName ‖ joiner key: the box opens for this one join only. */
+export function domainKeyTransferInfo(domainId: string, binding: DomainKeyTransferBinding): Buffer {
+  return lengthPrefixed(JOIN_INFO_LABEL, domainId, binding.requestId, binding.nodeName, binding.joinPublicKey);
 }
 
 /** Keys that exist only while unsealed. */
@@ -165,6 +181,39 @@ export class Barrier {
   }
 
   /**
+   * Cluster join: the domain key HPKE-encrypted to a joining node's ephemeral key, the info binding
+   * domain, request, node name and that key. The only way the domain key leaves this object; the
+   * caller must have verified the joiner's attestation first (src/cluster/join).
+   */
+  sealDomainKeyTo(binding: DomainKeyTransferBinding): Promise<HpkeCiphertext> {
+    const keys = this.#requireUnsealed();
+    const descriptor = this.#descriptor;
+    if (descriptor === undefined) throw new CofferError('INTERNAL_ERROR', 'unsealed without a descriptor');
+    const recipient = parseX25519PublicKey(binding.joinPublicKey, 'joinPublicKey');
+    return hpkeSeal(recipient, domainKeyTransferInfo(descriptor.domainId, binding), keys.domainKey);
+  }
+
+  /**
+   * The joiner's side: opens a transferred domain key with its ephemeral private key (raw 32 bytes)
+   * and unseals, confirming the key against keyCheck and auditPublicKey as a share-based unseal does.
+   * A box that does not open, or a key that does not match → UNSEAL_SHARE_INVALID.
+   */
+  unsealWithTransferredKey(box: HpkeCiphertext, binding: DomainKeyTransferBinding, privateKey: Uint8Array): Promise<UnsealProgress> {
+    return this.#serial(async () => {
+      const descriptor = this.#requireSealed();
+      const domainKey = await hpkeOpen(privateKey, domainKeyTransferInfo(descriptor.domainId, binding), box);
+      if (domainKey?.length !== DOMAIN_KEY_BYTES) {
+        domainKey?.fill(0);
+        throw new CofferError('UNSEAL_SHARE_INVALID', 'the transferred domain key could not be opened');
+      }
+      const seals = this.#seals;
+      this.#adopt(descriptor, domainKey, () => this.#seals === seals);
+      this.#dropSession();
+      return { state: this.state, received: descriptor.threshold, threshold: descriptor.threshold };
+    });
+  }
+
+  /**
    * Wipes the domain key and everything derived from it, abandons any unseal in progress and
    * forgets remembered versions (deletions seen while sealed could not be reported). Sealing a
    * sealed node is a harmless no-op, so an operator can always seal.
@@ -257,8 +306,14 @@ export class Barrier {
   /** Combines, confirms the key against keyCheck and auditPublicKey, then holds the derived keys. */
   async #unsealFrom(descriptor: DomainDescriptor, shares: readonly Uint8Array[], stillWanted: () => boolean): Promise<void> {
     const domainKey = await combineDomainKey(shares, descriptor.threshold);
-    if (domainKey === undefined || !keyCheckMatches(descriptor.keyCheck, domainKey, descriptor.domainId)) {
-      domainKey?.fill(0);
+    if (domainKey === undefined) throw new CofferError('UNSEAL_SHARE_INVALID', 'the shares do not rebuild the domain key');
+    this.#adopt(descriptor, domainKey, stillWanted);
+  }
+
+  /** Confirms a domain key against keyCheck and auditPublicKey, then holds it and the derived keys (or wipes it). */
+  #adopt(descriptor: DomainDescriptor, domainKey: Uint8Array, stillWanted: () => boolean): void {
+    if (!keyCheckMatches(descriptor.keyCheck, domainKey, descriptor.domainId)) {
+      domainKey.fill(0);
       throw new CofferError('UNSEAL_SHARE_INVALID', 'the shares do not rebuild the domain key');
     }
     if (!stillWanted()) {

@@ -1,6 +1,6 @@
 // The security domain and the barrier: public surface only.
-export { Barrier } from './barrier.ts';
-export type { BarrierOptions, BarrierState, PlainShare, UnsealProgress, UnsealSessionInfo } from './barrier.ts';
+export { Barrier, domainKeyTransferInfo, JOIN_INFO_LABEL } from './barrier.ts';
+export type { BarrierOptions, DomainKeyTransferBinding, BarrierState, PlainShare, UnsealProgress, UnsealSessionInfo } from './barrier.ts';
 export { createCustodianKeyPair, openShare, prepareUnsealShare } from './custodian.ts';
 export type { CustodianKeyPair, UnsealSessionTicket } from './custodian.ts';
 export { DESCRIPTOR_FORMAT_VERSION, MAX_CUSTODIANS, parseDomainDescriptor } from './domain-descriptor.ts';

@@ -1,14 +1,16 @@
 // The operations a quorum token runs, one handler per class that has an operation in this version:
 // each checks the parameters when the token is requested and runs the operation, as its requester,
-// once the token is spent. policy.change, backup.restore, custodian.change and node.admit may appear in
-// a policy but have no operation yet, so requesting them is INVALID_ARGUMENT (the quorum service).
+// once the token is spent (node.admit issues a join token: join-wiring.ts). policy.change, backup.restore
+// and custodian.change may appear in a policy but have no operation yet, so requesting them is INVALID_ARGUMENT (the quorum service).
 import { checkQuorumPassword, type QuorumOperationHandler, type QuorumOperationHandlers, type QuorumParameters } from '../approvals/quorum/index.ts';
 import type { Caller, KeyEngine, Role } from '../core/engine/index.ts';
 import { CofferError } from '../core/errors.ts';
+import type { CofferNode } from './coffer-node.ts';
 import type { CertificateBinding, PrincipalStatus } from './identity/identity-types.ts';
 import { checkCertificates, checkName, checkProjects, checkRole } from './identity/identity-validation.ts';
 import type { PrincipalDirectory } from './identity/index.ts';
 import type { KeyInventory } from './key-inventory.ts';
+import { nodeAdmitOperation } from './join-wiring.ts';
 import { keyOperations } from './quorum-key-operations.ts';
 import { passwordBindingOf, passwordOf, requireFields, requireNoSecret } from './quorum-parameters.ts';
 
@@ -17,6 +19,8 @@ export interface QuorumOperationContext {
   directory(): Promise<PrincipalDirectory>;
   readonly engine: KeyEngine;
   readonly keys: Pick<KeyInventory, 'projectHasKeys'>;
+  /** node.admit issues join tokens on this node. */
+  readonly node: CofferNode;
 }
 
 const OFFICERS: readonly Role[] = ['officer'];
@@ -144,6 +148,7 @@ export function quorumOperations(context: QuorumOperationContext): QuorumOperati
     'principal.password-reset': principalPasswordReset(context),
     'principal.role-change': principalRoleChange(context),
     'project.delete': projectDelete(context),
+    'node.admit': nodeAdmitOperation(context),
     ...keyOperations(context),
   };
 }

@@ -1,4 +1,4 @@
-// coffer dev and coffer serve: run a node in the foreground until SIGINT/SIGTERM. The server is
+// coffer dev, coffer serve and coffer node join: run a node in the foreground until SIGINT/SIGTERM. The server is
 // loaded only here, so the client commands start quickly.
 import type { Command } from '../command.ts';
 
@@ -18,6 +18,21 @@ export const NODE_COMMANDS: readonly Command[] = [
     run: async ({ args }) => {
       const { serveNode } = await import('../serve-node.ts');
       await serveNode(args.required('config'), process.env);
+      return undefined;
+    },
+  },
+  {
+    name: 'node join', synopsis: '--config FILE (--join-token TOKEN | --aws-evidence-file FILE)',
+    summary: 'start a node sealed over the cluster store, join through attestation (no custodians), then serve',
+    details: 'An unsealed node of the cluster must run an admitter (config cluster.join). --join-token: a join token from an officer\n'
+      + '(POST /v1/cluster/join-tokens). --aws-evidence-file: JSON {"document", "signature", "role"?} from the instance metadata\n'
+      + '(/latest/dynamic/instance-identity/document and /signature).',
+    options: { config: { type: 'string' }, 'join-token': { type: 'string' }, 'aws-evidence-file': { type: 'string' } }, connects: false,
+    run: async ({ args }) => {
+      const { joinAndServe } = await import('../join-node.ts');
+      const token = args.string('join-token');
+      const awsEvidenceFile = args.string('aws-evidence-file');
+      await joinAndServe(args.required('config'), { ...(token === undefined ? {} : { token }), ...(awsEvidenceFile === undefined ? {} : { awsEvidenceFile }) }, process.env);
       return undefined;
     },
   },
