@@ -54,7 +54,9 @@ POST   /v1/domain/seal                           none      | ok -- -- -- | AD --
 POST   /v1/auth/login                            none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok AF
 POST   /v1/auth/logout                           none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
 GET    /v1/auth/whoami                           none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
+GET    /v1/cluster/nodes                         none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
 POST   /v1/principals                            none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+POST   /v1/cluster/join-tokens                   none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
 GET    /v1/principals                            none      | ok -- -- -- | AD -- -- -- | ok -- -- -- | AD -- -- -- | AR AF
 GET    /v1/principals/:name                      principal | ok ok -- ok | ok PN -- PN | ok ok -- ok | ok PN -- PN | AR AF
 PATCH  /v1/principals/:name                      principal | ok ok -- ok | AD AD -- AD | AD AD -- AD | AD AD -- AD | AR AF
@@ -563,7 +565,9 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'POST /v1/auth/login': (_w, s) => ({ url: '/v1/auth/login', body: { name: s.caller ?? 'ursula', password: PASSWORD } }),
   'POST /v1/auth/logout': (w, s) => ({ url: '/v1/auth/logout', after: reloginAfter(w, s) }),
   'GET /v1/auth/whoami': () => ({ url: '/v1/auth/whoami' }),
+  'GET /v1/cluster/nodes': () => ({ url: '/v1/cluster/nodes' }),
   'POST /v1/principals': (w) => ({ url: '/v1/principals', body: { name: w.unique('new'), role: 'user', projects: ['alpha'] } }),
+  'POST /v1/cluster/join-tokens': () => ({ url: '/v1/cluster/join-tokens', body: { nodeName: 'node-new', expiresInSeconds: 60 } }),
   'GET /v1/principals': () => ({ url: '/v1/principals' }),
   'GET /v1/principals/:name': (_w, s) => ({ url: `/v1/principals/${principalFor(s)}` }),
   'PATCH /v1/principals/:name': async (w, s) => ({ url: `/v1/principals/${await w.freshPrincipal(s)}`, body: { projects: [projectFor(s)] } }),

@@ -88,6 +88,8 @@ const TEMPLATES: Readonly<Record<string, (f: Fixture) => Template>> = {
   'POST /v1/auth/login': () => ({ as: 'none', body: { name: 'ursula', password: PASSWORD } }),
   'POST /v1/auth/logout': () => ({ as: 'spare' }),
   'GET /v1/auth/whoami': () => ({ as: 'ursula' }),
+  'GET /v1/cluster/nodes': () => ({ as: 'ursula' }),
+  'POST /v1/cluster/join-tokens': () => ({ as: 'olivia', body: { nodeName: 'node-new', expiresInSeconds: 600 } }),
   'POST /v1/principals': () => ({ as: 'olivia', body: { name: 'newcomer', role: 'user', projects: ['alpha'], defaultProject: 'alpha', certificates: [{ fingerprint: 'cd'.repeat(32), subject: 'CN=newcomer' }], password: PASSWORD } }),
   'GET /v1/principals': () => ({ as: 'olivia', query: { after: 'a', limit: '10' } }),
   'GET /v1/principals/:name': () => ({ as: 'olivia', params: { name: 'ursula' } }),
@@ -383,6 +385,16 @@ function credentialAttempts(info: RouteInfo, token: string): Attempt[] {
   const headers = ['Bearer', 'Bearer ', 'Basic dXJzdWxhOnBhc3N3b3Jk', 'Bearer a b', `bearer ${token}`, `Bearer ${token}x`, `Bearer ${'A'.repeat(8000)}`, `Bearer ${randomBytes(32).toString('base64url')}`, `Bearer ${token}, Bearer ${token}`];
   return headers.map((authorization) => ({
     category: 'bad credentials', label: authorization.slice(0, 16), method: route.method, url, as: 'none' as const, authorization, ...payload, expect: ['AUTH_FAILED', 'AUTH_REQUIRED'] as const,
+  }));
+}
+
+/** A valid write with a malformed Idempotency-Key (too long, not printable ASCII) is refused before it runs. */
+function idempotencyKeyAttempts(info: RouteInfo): Attempt[] {
+  const { route, template } = info;
+  const payload = template.body === undefined ? {} : { payload: JSON.stringify(template.body), contentType: JSON_TYPE };
+  const url = urlOf(route.url, template.params, template.query);
+  return ['k'.repeat(129), 'cl\u00e9', 'tab\tkey'].map((key) => ({
+    category: 'bad idempotency key', label: key.slice(0, 16), method: route.method, url, as: template.as, headers: { 'idempotency-key': key }, ...payload, expect: ['MALFORMED_REQUEST'] as const,
   }));
 }
 
@@ -735,7 +747,7 @@ describe('bad input', () => {
 
     const attempts: Attempt[] = [];
     for (const info of infos) {
-      if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(info.route.method)) attempts.push(...bodyAttempts(info));
+      if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(info.route.method)) attempts.push(...bodyAttempts(info), ...idempotencyKeyAttempts(info));
       attempts.push(...pathAttempts(info), ...credentialAttempts(info, node.tokens.get('ursula') ?? ''), ...wrongMethods(node, info));
     }
     attempts.push(...semanticAttempts(fixture));

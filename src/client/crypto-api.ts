@@ -1,9 +1,10 @@
-// /v1/crypto: every operation single and batched. One table says which fields are bytes, so the
+// /v1/crypto: every operation single and batched, each marked idempotent (a pure computation, safe
+// to run again on another node). One table says which fields are bytes, so the
 // base64 coding of single calls and batch items cannot drift apart.
 import { decodeBase64, encodeBase64, type BytesLike } from './bytes.ts';
 import { apiErrorFrom, protocolError } from './client-errors.ts';
 import type { BatchResult, CryptoOperation, CryptoOperations, DataKeyRequest, DataKeyResult, DecryptRequest, DecryptResult, EncryptRequest, EncryptResult, MacRequest, MacResult, ReEncryptRequest, ReEncryptResult, SignRequest, SignResult, VerifyMacRequest, VerifyRequest, VerifyResult } from './crypto-types.ts';
-import type { HttpTransport } from './http-transport.ts';
+import type { Transport } from './transport.ts';
 
 type Json = Record<string, unknown>;
 
@@ -38,15 +39,15 @@ function decodeResult<K extends CryptoOperation>(op: K, answer: unknown): Crypto
 }
 
 export class CryptoApi {
-  readonly #http: HttpTransport;
+  readonly #http: Transport;
 
-  constructor(http: HttpTransport) {
+  constructor(http: Transport) {
     this.#http = http;
   }
 
   /** Any operation of the table, single. */
   async call<K extends CryptoOperation>(op: K, request: CryptoOperations[K]['request']): Promise<CryptoOperations[K]['result']> {
-    return decodeResult(op, await this.#http.send('POST', `/v1/crypto/${op}`, { body: encodeRequest(op, request) }));
+    return decodeResult(op, await this.#http.send('POST', `/v1/crypto/${op}`, { body: encodeRequest(op, request), idempotent: true }));
   }
 
   /**
@@ -54,7 +55,7 @@ export class CryptoApi {
    * item carries its own CofferApiError; the others are unaffected.
    */
   async batch<K extends CryptoOperation>(op: K, items: readonly CryptoOperations[K]['request'][]): Promise<BatchResult<CryptoOperations[K]['result']>[]> {
-    const { body, requestId } = await this.#http.exchange('POST', `/v1/crypto/${op}/batch`, { body: { items: items.map((item) => encodeRequest(op, item)) } });
+    const { body, requestId } = await this.#http.exchange('POST', `/v1/crypto/${op}/batch`, { body: { items: items.map((item) => encodeRequest(op, item)) }, idempotent: true });
     const results = typeof body === 'object' && body !== null ? (body as Json)['results'] : undefined;
     if (!Array.isArray(results) || results.length !== items.length) throw protocolError(`the ${op} batch answer does not hold one result per item`, 200, requestId);
     return results.map((item: unknown): BatchResult<CryptoOperations[K]['result']> => {
@@ -87,7 +88,7 @@ export class CryptoApi {
 
   /** 1-1024 bytes from the node's CSPRNG. */
   async random(bytes: number): Promise<Buffer> {
-    const answer = await this.#http.send('POST', '/v1/crypto/random', { body: { bytes } });
+    const answer = await this.#http.send('POST', '/v1/crypto/random', { body: { bytes }, idempotent: true });
     return decodeBase64((answer as Json | undefined)?.['random'], 'random');
   }
 }

@@ -2,12 +2,12 @@
 // of an unseal (open one's share, re-encrypt it to the node's session, submit it) in one call.
 import { CofferError } from '../core/errors.ts';
 import type { CustodianKey, DomainDescriptor, DomainStatus, InitDomainRequest, UnsealProgress, UnsealSession, UnsealShareEnvelope } from './api-types.ts';
-import type { HttpTransport } from './http-transport.ts';
+import type { Transport } from './transport.ts';
 
 export class DomainApi {
-  readonly #http: HttpTransport;
+  readonly #http: Transport;
 
-  constructor(http: HttpTransport) {
+  constructor(http: Transport) {
     this.#http = http;
   }
 

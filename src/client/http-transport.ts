@@ -1,4 +1,4 @@
-// JSON over HTTPS to one node: a keep-alive agent holding the client's TLS identity, one deadline
+// JSON over HTTPS to one node (cluster-transport.ts spreads requests over several): a keep-alive agent holding the client's TLS identity, one deadline
 // per request, and the API's error body turned into CofferApiError.
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpsRequest } from 'node:https';
@@ -19,6 +19,10 @@ export type Query = Readonly<Record<string, string | number | undefined>>;
 export interface SendOptions {
   readonly query?: Query;
   readonly body?: unknown;
+  /** Extra request headers (authorization, idempotency-key); they override the defaults. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A shorter deadline for this request (discovery), capped by the transport's own. */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -57,7 +61,7 @@ export class HttpTransport {
   }
 
   /** As send, with the request id the node answered under (the one this client sent). */
-  exchange(method: string, path: string, options: SendOptions = {}): Promise<{ body: unknown; requestId: string }> {
+  exchange(method: string, path: string, options: SendOptions = {}): Promise<{ body: unknown; requestId: string; node: string }> {
     const url = new URL(path.replace(/^\//, ''), this.#base);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body), 'utf8');
@@ -68,6 +72,8 @@ export class HttpTransport {
       headers['content-length'] = payload.length;
     }
     if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
+    Object.assign(headers, options.headers);
+    const timeoutMs = Math.min(this.#timeoutMs, options.timeoutMs ?? this.#timeoutMs);
 
     return new Promise((resolve, reject) => {
       // Whichever comes first (answer, socket error, deadline) settles the promise; the rest are ignored.
@@ -87,7 +93,7 @@ export class HttpTransport {
           if (!settle()) return;
           const outcome = interpret(res, text, requestId);
           if (outcome instanceof Error) reject(outcome);
-          else resolve({ body: outcome.body, requestId: headerOf(res) ?? requestId });
+          else resolve({ body: outcome.body, requestId: headerOf(res) ?? requestId, node: this.url });
         }, (error: unknown) => {
           fail(error instanceof CofferError ? error : networkError(error, this.url));
         });
@@ -102,14 +108,19 @@ export class HttpTransport {
       }
       // The deadline covers connecting, sending and reading the whole answer.
       timer = setTimeout(() => {
-        fail(new CofferError('CLIENT_TIMEOUT', `${method} ${url.pathname} got no answer from ${this.url} within ${this.#timeoutMs} ms (request id ${requestId})`));
+        fail(new CofferError('CLIENT_TIMEOUT', `${method} ${url.pathname} got no answer from ${this.url} within ${timeoutMs} ms (request id ${requestId})`));
         req.destroy();
-      }, this.#timeoutMs);
+      }, timeoutMs);
       req.on('error', (error) => {
         fail(networkError(error, this.url));
       });
       req.end(payload);
     });
+  }
+
+  /** Sends this bearer token from now on (this transport is one node, so `node` is moot). */
+  useToken(token: string | undefined): void {
+    this.token = token;
   }
 
   /** Closes every pooled connection; requests after this open new ones. */

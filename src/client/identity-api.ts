@@ -1,28 +1,30 @@
 // /v1/auth, /v1/principals and /v1/projects: login for a bearer token, principals and projects.
 import type { CreatePrincipalRequest, IssuedToken, ListQuery, Page, Principal, Project, UpdatePrincipalRequest } from './api-types.ts';
-import type { HttpTransport } from './http-transport.ts';
+import type { Transport } from './transport.ts';
 import { pageOf, paginate } from './pagination.ts';
 
 const segment = (value: string): string => encodeURIComponent(value);
 
 export class AuthApi {
-  readonly #http: HttpTransport;
+  readonly #http: Transport;
 
-  constructor(http: HttpTransport) {
+  constructor(http: Transport) {
     this.#http = http;
   }
 
   /** Password login. The client then sends the token on every request (until logout or setToken). */
   async login(name: string, password: string): Promise<IssuedToken> {
-    const issued = (await this.#http.send('POST', '/v1/auth/login', { body: { name, password } })) as IssuedToken;
-    this.#http.token = issued.token;
+    const { body, node } = await this.#http.exchange('POST', '/v1/auth/login', { body: { name, password } });
+    const issued = body as IssuedToken;
+    // The token lives in the memory of the node that issued it: later requests go there.
+    this.#http.useToken(issued.token, node);
     return issued;
   }
 
   /** Revokes the client's token on the node and forgets it here. */
   async logout(): Promise<void> {
     await this.#http.send('POST', '/v1/auth/logout');
-    this.#http.token = undefined;
+    this.#http.useToken(undefined);
   }
 
   async whoami(): Promise<Principal> {
@@ -31,9 +33,9 @@ export class AuthApi {
 }
 
 export class PrincipalApi {
-  readonly #http: HttpTransport;
+  readonly #http: Transport;
 
-  constructor(http: HttpTransport) {
+  constructor(http: Transport) {
     this.#http = http;
   }
 
@@ -69,9 +71,9 @@ export class PrincipalApi {
 }
 
 export class ProjectApi {
-  readonly #http: HttpTransport;
+  readonly #http: Transport;
 
-  constructor(http: HttpTransport) {
+  constructor(http: Transport) {
     this.#http = http;
   }
 

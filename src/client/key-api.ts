@@ -4,7 +4,7 @@
 import { CofferError } from '../core/errors.ts';
 import { decodeBase64, encodeBase64 } from './bytes.ts';
 import type { ApprovalPolicyRequest, CreateKeyRequest, KeyListQuery, KeyMetadata, KeyRef, Page, PublicKey, UpdateKeyRequest } from './api-types.ts';
-import type { HttpTransport } from './http-transport.ts';
+import type { Transport } from './transport.ts';
 import { pageOf, paginate } from './pagination.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -20,9 +20,9 @@ export function parseKeyRef(ref: KeyRef): { id: string } | { project: string; na
 }
 
 export class KeyApi {
-  readonly #http: HttpTransport;
+  readonly #http: Transport;
 
-  constructor(http: HttpTransport) {
+  constructor(http: Transport) {
     this.#http = http;
   }
 

@@ -11,7 +11,7 @@ import type {
 } from './api-types.ts';
 import { decodeBase64, encodeBase64, type BytesLike } from './bytes.ts';
 import { protocolError } from './client-errors.ts';
-import type { HttpTransport } from './http-transport.ts';
+import type { Transport } from './transport.ts';
 import { parseKeyRef } from './key-api.ts';
 
 type Json = Record<string, unknown>;
@@ -117,10 +117,10 @@ function checkedDigest(view: KeyUseRequestView): string {
 }
 
 export class KeyUseApi {
-  readonly #http: HttpTransport;
+  readonly #http: Transport;
   readonly #timeoutMs: number;
 
-  constructor(http: HttpTransport, timeoutMs: number) {
+  constructor(http: Transport, timeoutMs: number) {
     this.#http = http;
     this.#timeoutMs = timeoutMs;
   }

@@ -6,14 +6,14 @@ import { quorumTokenDigest, signQuorumStatement } from '../approvals/quorum/inde
 import { CofferError } from '../core/errors.ts';
 import type { AppliedOperation, ApprovalKeyInfo, QuorumOperation, QuorumParameters, QuorumPolicy, QuorumRules, QuorumSecret, QuorumToken } from './api-types.ts';
 import { encodeBase64, type BytesLike } from './bytes.ts';
-import type { HttpTransport } from './http-transport.ts';
+import type { Transport } from './transport.ts';
 
 const segment = (value: string): string => encodeURIComponent(value);
 
 export class QuorumApi {
-  readonly #http: HttpTransport;
+  readonly #http: Transport;
 
-  constructor(http: HttpTransport) {
+  constructor(http: Transport) {
     this.#http = http;
   }
 

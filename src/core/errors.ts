@@ -24,6 +24,8 @@ export const CATALOGUE = {
   CRYPTO_DECRYPT_FAILED: { status: 400, description: 'Decryption or unwrapping failed (wrong key, context, or altered input).' },
   STORE_CONFLICT: { status: 409, description: 'The record changed concurrently; re-read and retry.' },
   STORE_UNAVAILABLE: { status: 503, description: 'The store cannot be reached; writes fail fast.' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, description: 'This Idempotency-Key was already used for a different request (another method, path or body); use a new key.' },
+  IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, description: 'A request with this Idempotency-Key is still running; retry it shortly to get its answer.' },
   STORE_CORRUPT: { status: 500, description: 'The store returned a record that is malformed.' },
   BARRIER_INTEGRITY_FAILED: { status: 500, description: 'A stored record failed authentication: edited, swapped or replayed.' },
   DOMAIN_UNINITIALIZED: { status: 503, description: 'The security domain has not been initialised.' },
@@ -69,6 +71,8 @@ export const CATALOGUE = {
   CLIENT_TIMEOUT: { status: 504, description: "Client side: the node did not answer within the client's timeout." },
   CLIENT_TLS_FAILED: { status: 502, description: "Client side: the TLS handshake failed (the node's certificate is not trusted by the client's CA, or names another host)." },
   CLIENT_PROTOCOL_ERROR: { status: 502, description: 'Client side: the answer was not the JSON the API promises (not a Coffer node, or a proxy in between).' },
+  JOIN_REFUSED: { status: 403, description: 'The join request was refused: its attestation evidence did not satisfy the policy (the admitting node audits the precise reason).' },
+  JOIN_TIMEOUT: { status: 504, description: 'No unsealed node answered the join request in time: check that one runs an admitter with a join provider.' },
   DATA_DIR_IN_USE: { status: 409, description: 'Another running node holds this data directory.' },
   INTERNAL_ERROR: { status: 500, description: 'An unexpected error; details are in the node log, never in the response.' },
 } as const satisfies Record<string, { status: number; description: string }>;

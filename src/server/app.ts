@@ -8,17 +8,20 @@ import { callerOf } from './identity/identity-types.ts';
 import { authenticate, type TestAuthenticator } from './authentication.ts';
 import { CONFIG_DEFAULTS, type LogLevel } from './config.ts';
 import { errorBody, toHttpError } from './http-errors.ts';
+import { installIdempotency } from './idempotency.ts';
 import type { NodeServices } from './node-services.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
 import { RouteCatalogue } from './route-catalogue.ts';
 import './request-context.ts';
 import { authRoutes } from './v1/auth-routes.ts';
+import { clusterRoutes } from './v1/cluster-routes.ts';
 import { cryptoRoutes } from './v1/crypto-routes.ts';
 import { domainRoutes } from './v1/domain-routes.ts';
 import { keyRoutes } from './v1/key-routes.ts';
 import { principalRoutes, projectRoutes } from './v1/principal-routes.ts';
 import { keyUseRoutes } from './v1/key-use-routes.ts';
+import { joinRoutes } from './v1/join-routes.ts';
 import { quorumRoutes } from './v1/quorum-routes.ts';
 import type { RouteContext, RouteLimits } from './v1/route-context.ts';
 import { vssmRoutes } from './vssm/index.ts';
@@ -145,6 +148,9 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
     else done(new CofferError('MALFORMED_REQUEST', 'this endpoint takes no request body'));
   });
 
+  // Writes carrying an Idempotency-Key run once per principal and key (idempotency.ts).
+  installIdempotency(app, services);
+
   app.addHook('onResponse', async (request, reply) => {
     const operation = request.is404 ? 'unmatched' : `${request.method} ${request.routeOptions.url ?? ''}`;
     const outcome = request.errorCode ?? (reply.statusCode < 400 ? 'OK' : String(reply.statusCode));
@@ -180,7 +186,9 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
   keyRoutes(app, context);
   quorumRoutes(app, context);
   keyUseRoutes(app, context);
+  joinRoutes(app, context);
   cryptoRoutes(app, context);
+  clusterRoutes(app, context);
   vssmRoutes(app, context);
 
   let document: Record<string, unknown> | undefined;
