@@ -105,6 +105,19 @@ describe('Idempotency-Key on writes', () => {
     assert.equal(await idemRecords(server), 1);
   });
 
+  it('never records a join token: each issue answers a fresh token and stores no answer', async (t) => {
+    const server = await openTestServer(t);
+    const officer = await server.login('olivia');
+    const headers = { 'idempotency-key': 'join-1' };
+    const one = await server.call('POST', '/v1/cluster/join-tokens', { token: officer, body: { nodeName: 'node-new' }, headers });
+    const two = await server.call('POST', '/v1/cluster/join-tokens', { token: officer, body: { nodeName: 'node-new' }, headers });
+    assert.equal(one.status, 201, one.text);
+    assert.equal(two.status, 201, two.text);
+    assert.equal(two.headers['idempotent-replay'], undefined);
+    assert.notEqual(one.body['token'], two.body['token']);
+    assert.equal(await idemRecords(server), 0);
+  });
+
   it('prunes records older than a day', async (t) => {
     const server = await openTestServer(t);
     const alice = await createPrincipal(server, 'alice', 'user');

@@ -1,6 +1,7 @@
 // In-process cluster join: two CofferNodes over one shared store. Node 1 is unsealed by its
 // custodians and runs the Admitter; node 2 starts sealed, joins with a join token issued on node 1,
-// and then signs with a key created on node 1.
+// and then signs with a key created on node 1. Last, the same through a node's cluster wiring: the
+// admitter runs while unsealed and is woken by the change feed.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -9,6 +10,9 @@ import { JoinTokenProvider } from '../src/cluster/attestation/index.ts';
 import { openSqliteStore, type SqliteStore } from '../src/store/index.ts';
 import { CofferNode } from '../src/server/coffer-node.ts';
 import type { AuditEvent } from '../src/core/ports.ts';
+import { joinCluster as startClusterMember } from '../src/server/main.ts';
+import { joinNode } from '../src/server/join-wiring.ts';
+import { NodeServices } from '../src/server/node-services.ts';
 import { initDomain, tempDir, unseal, user } from './node-kit.ts';
 
 const officer = { principal: 'olive', roles: ['officer' as const], projects: [], requestId: 'req-officer' };
@@ -104,5 +108,37 @@ describe('joining a running cluster with a join token', () => {
       unseal: () => Promise.resolve(),
     }), { code: 'JOIN_TIMEOUT' });
     assert.deepEqual(await store.list(JOIN_REQUEST_PREFIX), []);
+  });
+});
+
+describe('the admitter in a running node (src/server/main.ts)', () => {
+  it('runs only while unsealed and answers a join request as soon as the change feed shows it', async (t) => {
+    const dir = tempDir(t, 'coffer-join-');
+    const store = await openSqliteStore(join(dir, 'shared.db'));
+    t.after(() => store.close());
+    const first = await CofferNode.open({ dataDir: join(dir, 'n1'), nodeId: 'node-1', store });
+    t.after(() => first.close());
+    // The admitter's own poll is an hour: within this test only the follower's wake can answer.
+    const member = await startClusterMember(first, new NodeServices(first, { deadAfterSeconds: 3 }), {
+      apiUrl: 'https://node-1.test:8443', shipAudit: false, pollMs: 50, join: { provider: 'join-token' }, admitPollMs: 3_600_000,
+    });
+    t.after(() => member.stop());
+    assert.equal(member.admitter(), undefined);
+    const domain = await initDomain(first, 3, 2);
+    await unseal(first, domain, [0, 2]);
+    assert.ok(member.admitter() !== undefined);
+    // Past the admitter's first pass, so the request below is written while it sleeps.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const second = await CofferNode.open({ dataDir: join(dir, 'n2'), nodeId: 'node-2', store });
+    t.after(() => second.close());
+    const issued = await new JoinTokenProvider({ store, barrier: first.barrier }).issue(officer, first.audit, { nodeName: 'node-2' });
+    const started = Date.now();
+    await joinNode(second, { token: issued.token }, { timeoutMs: 10_000 });
+    assert.equal(second.state, 'UNSEALED');
+    assert.ok(Date.now() - started < 5000, `answered after ${String(Date.now() - started)} ms`);
+
+    await first.seal();
+    assert.equal(member.admitter(), undefined);
   });
 });

@@ -1,6 +1,7 @@
 // Every `coffer` command, in the order `coffer help` lists them.
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Command } from './command.ts';
+import { CLUSTER_COMMANDS } from './commands/cluster-commands.ts';
 import { CRYPTO_COMMANDS } from './commands/crypto-commands.ts';
 import { DOMAIN_COMMANDS } from './commands/domain-commands.ts';
 import { AUTH_COMMANDS, PRINCIPAL_COMMANDS, PROJECT_COMMANDS } from './commands/identity-commands.ts';
@@ -10,7 +11,7 @@ import { NODE_COMMANDS } from './commands/node-commands.ts';
 import { QUORUM_COMMANDS } from './commands/quorum-commands.ts';
 
 export const COMMANDS: readonly Command[] = [
-  ...NODE_COMMANDS, ...DOMAIN_COMMANDS, ...AUTH_COMMANDS, ...PRINCIPAL_COMMANDS, ...PROJECT_COMMANDS, ...KEY_COMMANDS, ...CRYPTO_COMMANDS,
+  ...NODE_COMMANDS, ...CLUSTER_COMMANDS, ...DOMAIN_COMMANDS, ...AUTH_COMMANDS, ...PRINCIPAL_COMMANDS, ...PROJECT_COMMANDS, ...KEY_COMMANDS, ...CRYPTO_COMMANDS,
   ...QUORUM_COMMANDS, ...KEY_USE_COMMANDS,
 ];
 

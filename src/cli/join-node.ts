@@ -1,10 +1,12 @@
 // `coffer node join --config FILE (--join-token T | --aws-evidence-file F)`: starts the node sealed over
-// the cluster's shared store, joins through attestation, then serves in the foreground until a signal.
+// the cluster's shared store, joins through attestation, then serves in the foreground until a signal,
+// exactly as `coffer serve` does (same lines, same shutdown).
 import { readFileSync } from 'node:fs';
 import { CofferError } from '../core/errors.ts';
 import { loadConfig, startNode } from '../server/index.ts';
 import { joinNode, type JoinCredential } from '../server/join-wiring.ts';
-import { listenError, untilSignal } from './run-until-signal.ts';
+import { listenError } from './run-until-signal.ts';
+import { announceServing, serveUntilSignal } from './serve-node.ts';
 
 /** The AWS evidence file: {"document": "<IMDS document text>", "signature": "<IMDS signature>", "role"?: "name"}. */
 function readAwsEvidence(file: string): unknown {
@@ -21,6 +23,9 @@ export async function joinAndServe(configPath: string, credential: { token?: str
   }
   const join: JoinCredential = credential.token !== undefined ? { token: credential.token } : { awsEvidence: readAwsEvidence(credential.awsEvidenceFile ?? '') };
   const config = loadConfig(configPath, env);
+  if (config.store.backend !== 'postgres') {
+    throw new CofferError('INVALID_ARGUMENT', 'a joining node needs the cluster\'s shared store: set store.backend "postgres" and store.url (or COFFER_STORE_URL)');
+  }
   const running = await startNode(config).catch((error: unknown) => {
     throw listenError(error);
   });
@@ -31,10 +36,7 @@ export async function joinAndServe(configPath: string, credential: { token?: str
     await running.close();
     throw error;
   }
-  console.log(`coffer: node ${config.nodeId} joined (${running.node.state}); serving the API at ${running.apiUrl}, health at ${running.healthUrl}`);
-  console.log('coffer: ready');
-  const signal = await untilSignal();
-  console.log(`coffer: ${signal}: sealing and closing`);
-  await running.close();
-  console.log('coffer: stopped');
+  console.log(`coffer: node ${config.nodeId} joined the cluster`);
+  announceServing(config.nodeId, running);
+  await serveUntilSignal(running);
 }

@@ -120,3 +120,28 @@ export interface Page<T> {
   readonly items: readonly T[];
   readonly next?: string;
 }
+
+/** A live node of the cluster (GET /v1/cluster/nodes): its heartbeat is within cluster.deadAfterSeconds. */
+export interface ClusterNode {
+  readonly nodeId: string;
+  /** Its API address; clients still verify its TLS certificate. */
+  readonly apiUrl: string;
+  readonly state: 'UNINITIALIZED' | 'SEALED' | 'UNSEALED';
+  readonly lastHeartbeat: string;
+  /** True for the node that answered. */
+  readonly self: boolean;
+}
+
+/** POST /v1/cluster/join-tokens (officers): only `nodeName` may use it; lifetime 60 s to 24 h (default 600). */
+export interface JoinTokenRequest {
+  readonly nodeName?: string;
+  readonly expiresInSeconds?: number;
+}
+
+/** A join token: `token` is shown once and cannot be shown again; `tokenId` names it in the audit. */
+export interface IssuedJoinToken {
+  readonly tokenId: string;
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly nodeName?: string;
+}

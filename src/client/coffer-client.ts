@@ -1,9 +1,10 @@
 // CofferClient: the typed SDK over the native API (docs/api.md) of one node or a cluster, grouped as
-// the API is: domain, auth, principals, projects, keys, crypto, quorum, keyUse.
+// the API is: domain, auth, principals, projects, keys, crypto, quorum, keyUse, cluster.
 import { CofferError } from '../core/errors.ts';
 import { AuthApi, PrincipalApi, ProjectApi } from './identity-api.ts';
 import { CryptoApi } from './crypto-api.ts';
 import { DomainApi } from './domain-api.ts';
+import { ClusterApi } from './cluster-api.ts';
 import { ClusterTransport } from './cluster-transport.ts';
 import { normaliseUrl } from './node-pool.ts';
 import { KeyApi } from './key-api.ts';
@@ -71,6 +72,7 @@ export class CofferClient {
   readonly crypto: CryptoApi;
   readonly quorum: QuorumApi;
   readonly keyUse: KeyUseApi;
+  readonly cluster: ClusterApi;
   readonly #http: ClusterTransport;
 
   constructor(options: CofferClientOptions) {
@@ -99,6 +101,7 @@ export class CofferClient {
     this.crypto = new CryptoApi(this.#http);
     this.quorum = new QuorumApi(this.#http);
     this.keyUse = new KeyUseApi(pinned, timeoutMs);
+    this.cluster = new ClusterApi(this.#http);
   }
 
   /** The first node's base URL (domain and key-use calls go there). */

@@ -7,6 +7,7 @@ export type { PemSource } from './credentials.ts';
 export type * from './api-types.ts';
 export type * from './crypto-types.ts';
 export type { AuthApi, PrincipalApi, ProjectApi } from './identity-api.ts';
+export type { ClusterApi } from './cluster-api.ts';
 export type { CryptoApi } from './crypto-api.ts';
 export type { DomainApi } from './domain-api.ts';
 export type { KeyApi } from './key-api.ts';

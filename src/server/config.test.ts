@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { awsSigner } from '../cluster/attestation/attestation-test-kit.ts';
 import { CONFIG_DEFAULTS, loadConfig, parseConfig } from './config.ts';
 import { tempDir } from './server-test-kit.ts';
 
@@ -81,13 +82,13 @@ describe('server configuration', () => {
     const base = { dataDir: 'data', api: { tls: tlsFiles(dir) } };
     const plain = parseConfig(base, { baseDir: dir });
     assert.deepEqual(plain.store, { backend: 'sqlite' });
-    assert.deepEqual(plain.cluster, { heartbeatSeconds: 5, deadAfterSeconds: 15 });
+    assert.deepEqual(plain.cluster, { heartbeatSeconds: 5, deadAfterSeconds: 15, join: { provider: 'join-token' } });
     assert.ok(Object.isFrozen(plain.store) && Object.isFrozen(plain.cluster));
 
     const pg = parseConfig({ ...base, store: { backend: 'postgres', url: 'postgres://coffer@db:5432/coffer', poolSize: 4 },
       cluster: { advertiseUrl: 'https://node-1.example:8443/', heartbeatSeconds: 2, deadAfterSeconds: 6 } }, { baseDir: dir });
     assert.deepEqual(pg.store, { backend: 'postgres', url: 'postgres://coffer@db:5432/coffer', poolSize: 4 });
-    assert.deepEqual(pg.cluster, { advertiseUrl: 'https://node-1.example:8443', heartbeatSeconds: 2, deadAfterSeconds: 6 });
+    assert.deepEqual(pg.cluster, { advertiseUrl: 'https://node-1.example:8443', heartbeatSeconds: 2, deadAfterSeconds: 6, join: { provider: 'join-token' } });
 
     const env = parseConfig(base, { baseDir: dir, env: { COFFER_STORE_URL: 'postgresql://u:secret@127.0.0.1:5433/c', COFFER_ADVERTISE_URL: 'https://10.0.0.5:8443' } });
     assert.deepEqual(env.store, { backend: 'postgres', url: 'postgresql://u:secret@127.0.0.1:5433/c' });
@@ -116,5 +117,35 @@ describe('server configuration', () => {
     refuses({ cluster: { heartbeatSeconds: 5, deadAfterSeconds: 5 } }, /config cluster\.deadAfterSeconds: must be greater than heartbeatSeconds/);
     refuses({ cluster: { advertiseUrl: 'http://node:8443' } }, /config cluster\.advertiseUrl: must be an https/);
     refuses({ cluster: { advertiseUrl: 'https://u:hunter2@node:8443' } }, /config cluster\.advertiseUrl: must be an https/);
+    refuses({ cluster: { join: true } }, /config cluster\.join: must be an object/);
+    refuses({ cluster: { join: null } }, /config cluster\.join: must be an object/);
+    refuses({ cluster: { join: { provider: 'tpm' } } }, /config cluster\.join\.provider: must be one of join-token, aws-ec2/);
+    refuses({ cluster: { join: { provider: 'join-token', ttl: 5 } } }, /config cluster\.join\.ttl: unknown key/);
+    refuses({ cluster: { join: { provider: 'aws-ec2', certificatesFile: 'missing.pem', accountIds: ['123456789012'], regions: ['eu-west-1'] } } },
+      /config cluster\.join\.certificatesFile: cannot read .*missing\.pem/);
+  });
+
+  it('admits joiners with join tokens by default, with AWS EC2 documents when configured, and not at all with join: false', async (t) => {
+    const dir = tempDir(t);
+    const base = { dataDir: 'data', api: { tls: tlsFiles(dir) } };
+    assert.deepEqual(parseConfig(base, { baseDir: dir }).cluster.join, { provider: 'join-token' });
+    assert.deepEqual(parseConfig({ ...base, cluster: { join: { provider: 'join-token' } } }, { baseDir: dir }).cluster.join, { provider: 'join-token' });
+    const off = parseConfig({ ...base, cluster: { join: false } }, { baseDir: dir }).cluster;
+    assert.equal(off.join, undefined);
+    assert.ok(!('join' in off));
+
+    // The certificates file resolves against the config file's directory, like the TLS files.
+    const pem = (await awsSigner()).certificatePem;
+    writeFileSync(join(dir, 'aws-rsa.pem'), pem);
+    const path = join(dir, 'coffer.json');
+    writeFileSync(path, JSON.stringify({ ...base, cluster: { join: {
+      provider: 'aws-ec2', certificatesFile: 'aws-rsa.pem', accountIds: ['123456789012'], regions: ['eu-west-1'], imageIds: ['ami-0123456789abcdef0'], launchWindowMinutes: 5,
+    } } }));
+    const aws = loadConfig(path, {}).cluster.join;
+    assert.ok(aws?.provider === 'aws-ec2');
+    assert.equal(aws.certificatesFile, join(dir, 'aws-rsa.pem'));
+    assert.equal(aws.certificatesPem, pem);
+    assert.deepEqual([aws.accountIds, aws.regions, aws.imageIds, aws.launchWindowMinutes], [['123456789012'], ['eu-west-1'], ['ami-0123456789abcdef0'], 5]);
+    assert.ok(Object.isFrozen(aws) && Object.isFrozen(aws.accountIds));
   });
 });

@@ -3,6 +3,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseJoinConfig, type JoinConfig } from '../cluster/attestation/index.ts';
 import { CofferError } from '../core/errors.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -50,6 +51,13 @@ export interface ClusterConfig {
   readonly heartbeatSeconds: number;
   /** A node whose heartbeat is older is not listed as live. Must exceed heartbeatSeconds. */
   readonly deadAfterSeconds: number;
+  /**
+   * How this node, while unsealed, admits joining nodes (src/cluster/attestation). Default: join
+   * tokens, which admit no one until an officer issues a token. Absent (`"join": false`): this node
+   * answers no join request. Give every admitting node the same provider: a node refuses a request
+   * made for another provider.
+   */
+  readonly join?: JoinConfig;
 }
 
 export const STORE_BACKENDS = ['sqlite', 'postgres'] as const;
@@ -76,6 +84,8 @@ export const CONFIG_DEFAULTS = {
   tlsMinVersion: 'TLSv1.2' as TlsVersion,
   heartbeatSeconds: 5,
   deadAfterSeconds: 15,
+  /** Join tokens: nothing is admitted until an officer issues a token, so it is safe to have on. */
+  join: { provider: 'join-token' },
 } as const;
 
 /** Environment variables that override one config key each (they win over the file). */
@@ -200,12 +210,20 @@ function storeSection(root: Json): StoreConfig {
   return store['poolSize'] === undefined ? { backend, url } : { backend, url, poolSize: integer(store, 'poolSize', 'store', 1, 1000, 10) };
 }
 
-function clusterSection(root: Json): ClusterConfig {
-  const cluster = section(root, 'cluster', '', ['advertiseUrl', 'heartbeatSeconds', 'deadAfterSeconds']);
+/** `cluster.join`: absent → join tokens (safe: only an officer's token admits); false → none. */
+function joinSection(cluster: Json, baseDir: string): { join?: JoinConfig } {
+  const raw = cluster['join'];
+  if (raw === false) return {};
+  return { join: parseJoinConfig(raw === undefined ? CONFIG_DEFAULTS.join : raw, { baseDir, path: 'cluster.join' }) };
+}
+
+function clusterSection(root: Json, baseDir: string): ClusterConfig {
+  const cluster = section(root, 'cluster', '', ['advertiseUrl', 'heartbeatSeconds', 'deadAfterSeconds', 'join']);
   const heartbeatSeconds = integer(cluster, 'heartbeatSeconds', 'cluster', 1, 3600, CONFIG_DEFAULTS.heartbeatSeconds);
   const deadAfterSeconds = integer(cluster, 'deadAfterSeconds', 'cluster', 2, 86_400, Math.max(CONFIG_DEFAULTS.deadAfterSeconds, 3 * heartbeatSeconds));
   if (deadAfterSeconds <= heartbeatSeconds) throw bad('cluster.deadAfterSeconds', 'must be greater than heartbeatSeconds');
-  if (cluster['advertiseUrl'] === undefined) return { heartbeatSeconds, deadAfterSeconds };
+  const join = joinSection(cluster, baseDir);
+  if (cluster['advertiseUrl'] === undefined) return { heartbeatSeconds, deadAfterSeconds, ...join };
   const advertiseUrl = text(cluster, 'advertiseUrl', 'cluster');
   let url: URL | undefined;
   try {
@@ -216,7 +234,7 @@ function clusterSection(root: Json): ClusterConfig {
   if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || advertiseUrl.length > 2048) {
     throw bad('cluster.advertiseUrl', 'must be an https:// URL without credentials, query or fragment');
   }
-  return { advertiseUrl: advertiseUrl.replace(/\/+$/, ''), heartbeatSeconds, deadAfterSeconds };
+  return { advertiseUrl: advertiseUrl.replace(/\/+$/, ''), heartbeatSeconds, deadAfterSeconds, ...join };
 }
 
 /**
@@ -268,7 +286,7 @@ export function parseConfig(raw: unknown, options: { baseDir?: string; env?: Rea
     },
     log: { level: oneOf(log, 'level', 'log', LOG_LEVELS, CONFIG_DEFAULTS.logLevel) },
     store: storeSection(root),
-    cluster: clusterSection(root),
+    cluster: clusterSection(root, baseDir),
   };
   return deepFreeze(config);
 }

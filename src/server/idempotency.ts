@@ -29,9 +29,10 @@ const PRUNE_PAGE = 256;
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * Routes that never record: crypto is idempotent by nature and its answers (plaintexts, data keys)
- * must never be stored; auth answers carry tokens; domain routes are per-node and run while sealed.
+ * must never be stored; auth answers carry tokens, and so do join tokens (shown once, never stored; a
+ * retry issues another, and the unseen one expires unused); domain routes are per-node and run while sealed.
  */
-const UNRECORDED = ['/v1/crypto/', '/v1/auth/', '/v1/domain'];
+const UNRECORDED = ['/v1/crypto/', '/v1/auth/', '/v1/domain', '/v1/cluster/join-tokens'];
 
 interface InFlight {
   readonly state: 'in-flight';

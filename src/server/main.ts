@@ -1,6 +1,7 @@
 // Starting a node as a server: open the node (on its SQLite file, or on the cluster's PostgreSQL
 // store), build its services, serve the API over mutual TLS and the health port over plain HTTP, and
-// join the cluster machinery: heartbeat, change follower, audit shipping. `coffer serve` calls startNode.
+// join the cluster machinery: heartbeat, change follower, join admitter, audit shipping. `coffer serve`
+// and `coffer node join` call startNode.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -9,9 +10,12 @@ import { CofferNode } from './coffer-node.ts';
 import { ChangeFollower, invalidationDispatcher } from '../cluster/follower/index.ts';
 import { Heartbeat } from '../cluster/registry/index.ts';
 import { AuditShipper } from '../cluster/audit-shipping/index.ts';
+import type { JoinConfig } from '../cluster/attestation/index.ts';
+import type { Admitter } from '../cluster/join/index.ts';
 import { openPostgresStore, type Store } from '../store/index.ts';
 import type { ServerConfig } from './config.ts';
 import { createHealthApp } from './health-app.ts';
+import { startJoinAdmitter } from './join-wiring.ts';
 import type { PrincipalDirectory } from './identity/index.ts';
 import { NodeServices, principalDirectoryFactory } from './node-services.ts';
 import { loadTlsOptions } from './tls-material.ts';
@@ -36,17 +40,22 @@ export interface ClusterMember {
   readonly shipper: AuditShipper | undefined;
   /** The follower of the current unsealed period. */
   follower(): ChangeFollower | undefined;
+  /** The join admitter of the current unsealed period (none while sealed, or with cluster.join off). */
+  admitter(): Admitter | undefined;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the heartbeat (and the audit shipper), and a change follower at each unseal that turns other
- * nodes' changes into invalidations of this node's caches; the follower stops at seal.
+ * Starts the heartbeat (and the audit shipper), and at each unseal a change follower that turns other
+ * nodes' changes into invalidations of this node's caches and, with `join`, an admitter that answers
+ * join requests (woken by the follower when one is written); both stop at seal.
  */
 export async function joinCluster(node: CofferNode, services: NodeServices, options: {
   readonly apiUrl: string; readonly heartbeatSeconds?: number; readonly shipAudit: boolean; readonly pollMs?: number;
+  readonly join?: JoinConfig; readonly admitPollMs?: number;
 }): Promise<ClusterMember> {
   let follower: ChangeFollower | undefined;
+  let admitter: Admitter | undefined;
   const heartbeat = new Heartbeat({
     registry: services.registry, nodeId: node.nodeId, apiUrl: options.apiUrl, version: services.version, state: () => node.state,
     ...(options.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: options.heartbeatSeconds }),
@@ -57,6 +66,10 @@ export async function joinCluster(node: CofferNode, services: NodeServices, opti
   });
   const removeListener = node.addLifecycleListener({
     unsealed: (engine, revision) => {
+      // A new admitter per unsealed period: its provider holds this period's barrier state.
+      const admit = options.join === undefined ? undefined
+        : startJoinAdmitter(node, options.join, options.admitPollMs === undefined ? {} : { pollIntervalMs: options.admitPollMs });
+      admitter = admit;
       const current = new ChangeFollower({
         store: node.store, from: revision ?? node.knownRevision,
         ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
@@ -67,6 +80,9 @@ export async function joinCluster(node: CofferNode, services: NodeServices, opti
           invalidateIdentity: () => {
             services.invalidateIdentity();
           },
+          joinRequested: () => {
+            admit?.wake();
+          },
           versions: node.barrier,
         }),
       });
@@ -76,8 +92,11 @@ export async function joinCluster(node: CofferNode, services: NodeServices, opti
     },
     sealing: async () => {
       const current = follower;
+      const admit = admitter;
       follower = undefined;
-      await current?.stop();
+      admitter = undefined;
+      // A pass in progress finishes (and audits) before the journal closes.
+      await Promise.all([current?.stop(), admit?.stop()]);
       void heartbeat.beat();
     },
   });
@@ -93,12 +112,14 @@ export async function joinCluster(node: CofferNode, services: NodeServices, opti
   return {
     heartbeat, shipper,
     follower: () => follower,
+    admitter: () => admitter,
     stop: () => (stopping ??= (async () => {
       removeListener();
       removeJournalListener();
       await heartbeat.stop();
-      await follower?.stop();
+      await Promise.all([follower?.stop(), admitter?.stop()]);
       follower = undefined;
+      admitter = undefined;
       // What the journal made durable up to now (its final checkpoint included, once the node is closed).
       await shipper?.flush();
       await shipper?.stop();
@@ -159,6 +180,8 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
   const apiUrl = urlOf(api, 'https');
   const cluster = await joinCluster(node, services, {
     apiUrl: config.cluster.advertiseUrl ?? apiUrl, heartbeatSeconds: config.cluster.heartbeatSeconds, shipAudit: shared !== undefined,
+    // Only a shared store can hold another node's join request; a node on its own SQLite file admits no one.
+    ...(shared === undefined || config.cluster.join === undefined ? {} : { join: config.cluster.join }),
   });
   let closing: Promise<void> | undefined;
   return {

@@ -25,13 +25,15 @@ export const NODE_COMMANDS: readonly Command[] = [
     name: 'node join', synopsis: '--config FILE (--join-token TOKEN | --aws-evidence-file FILE)',
     summary: 'start a node sealed over the cluster store, join through attestation (no custodians), then serve',
     details: 'An unsealed node of the cluster must run an admitter (config cluster.join). --join-token: a join token from an officer\n'
-      + '(POST /v1/cluster/join-tokens). --aws-evidence-file: JSON {"document", "signature", "role"?} from the instance metadata\n'
-      + '(/latest/dynamic/instance-identity/document and /signature).',
+      + '(`coffer node join-token`); without either option, COFFER_JOIN_TOKEN is used, which keeps it out of the process list.\n'
+      + '--aws-evidence-file: JSON {"document", "signature", "role"?} from the instance metadata\n'
+      + '(/latest/dynamic/instance-identity/document and /signature). Once joined it serves as `coffer serve` does.',
     options: { config: { type: 'string' }, 'join-token': { type: 'string' }, 'aws-evidence-file': { type: 'string' } }, connects: false,
     run: async ({ args }) => {
       const { joinAndServe } = await import('../join-node.ts');
-      const token = args.string('join-token');
       const awsEvidenceFile = args.string('aws-evidence-file');
+      const fromEnv = process.env['COFFER_JOIN_TOKEN'];
+      const token = args.string('join-token') ?? (awsEvidenceFile === undefined && fromEnv !== '' ? fromEnv : undefined);
       await joinAndServe(args.required('config'), { ...(token === undefined ? {} : { token }), ...(awsEvidenceFile === undefined ? {} : { awsEvidenceFile }) }, process.env);
       return undefined;
     },

@@ -66,6 +66,24 @@ describe('change follower', () => {
     assert.equal(recordKindOf('audit/n/1'), undefined);
   });
 
+  it('wakes the admitter once per page that writes a join request, not for deletions or join tokens', () => {
+    let wakes = 0;
+    const dispatch = invalidationDispatcher({ joinRequested: () => { wakes++; } });
+    dispatch([
+      { key: 'cluster/join/r1', revision: 1, version: 1, deleted: false },
+      { key: 'cluster/join/r2', revision: 2, version: 1, deleted: false },
+    ]);
+    assert.equal(wakes, 1);
+    dispatch([
+      { key: 'cluster/join/r1', revision: 3, version: 0, deleted: true },
+      { key: 'cluster/join-token/t1', revision: 4, version: 2, deleted: false },
+      { key: 'cluster/node/n1', revision: 5, version: 7, deleted: false },
+    ]);
+    assert.equal(wakes, 1);
+    dispatch([{ key: 'cluster/join/r3', revision: 6, version: 2, deleted: false }]);
+    assert.equal(wakes, 2);
+  });
+
   it('reports a store that is down and catches up once it answers', async (t) => {
     const store = await openSqliteStore(':memory:');
     t.after(() => store.close());

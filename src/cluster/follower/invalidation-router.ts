@@ -2,6 +2,7 @@
 // an identity record drops the principal caches, and every barrier record's rollback memory is set to
 // the version the feed reports (so a record re-created elsewhere at a lower version stays readable).
 import type { StoreChange } from '../../store/index.ts';
+import { JOIN_REQUEST_PREFIX } from '../join/index.ts';
 
 /** Barrier record kinds by store path, for rollback memory. Keep in step with every `encryptRecord` caller. */
 export const RECORD_KINDS: readonly { readonly prefix: string; readonly kind: string; readonly exact?: boolean }[] = [
@@ -40,6 +41,11 @@ export interface InvalidationTargets {
     forget(kind: string, id: string): void;
     noteCommitted(kind: string, id: string, version: number): void;
   };
+  /**
+   * A join request was written (created or answered) under `cluster/join/`: wakes this node's
+   * admitter (Admitter.wake), once per page, so a joiner is answered without waiting for its poll.
+   */
+  readonly joinRequested?: () => void;
   /** Every change, after the above (other services' hooks). */
   readonly other?: (change: StoreChange) => void;
 }
@@ -54,8 +60,11 @@ export interface InvalidationTargets {
 export function invalidationDispatcher(targets: InvalidationTargets): (changes: readonly StoreChange[]) => void {
   return (changes) => {
     let identity = false;
+    let joinRequest = false;
     for (const change of changes) {
       const path = change.key;
+      // A deletion is a joiner collecting its answer or an admitter's clean-up: nothing to answer.
+      if (!change.deleted && path.startsWith(JOIN_REQUEST_PREFIX)) joinRequest = true;
       if (path.startsWith(KEY_PREFIX) && path.length > KEY_PREFIX.length) targets.invalidateKey?.(path.slice(KEY_PREFIX.length));
       if (IDENTITY_PREFIXES.some((prefix) => path.startsWith(prefix))) identity = true;
       const kind = recordKindOf(path);
@@ -66,5 +75,6 @@ export function invalidationDispatcher(targets: InvalidationTargets): (changes: 
       targets.other?.(change);
     }
     if (identity) targets.invalidateIdentity?.();
+    if (joinRequest) targets.joinRequested?.();
   };
 }
