@@ -53,7 +53,12 @@ export interface ClusterMember {
 export async function joinCluster(node: CofferNode, services: NodeServices, options: {
   readonly apiUrl: string; readonly heartbeatSeconds?: number; readonly shipAudit: boolean; readonly pollMs?: number;
   readonly join?: JoinConfig; readonly admitPollMs?: number;
+  /** Failures of the background tasks (follower, admitter, audit shipper); each keeps retrying. */
+  readonly onError?: (component: 'follower' | 'admitter' | 'audit-shipper', error: unknown) => void;
 }): Promise<ClusterMember> {
+  const report = (component: 'follower' | 'admitter' | 'audit-shipper') => (error: unknown): void => {
+    options.onError?.(component, error);
+  };
   let follower: ChangeFollower | undefined;
   let admitter: Admitter | undefined;
   const heartbeat = new Heartbeat({
@@ -68,10 +73,10 @@ export async function joinCluster(node: CofferNode, services: NodeServices, opti
     unsealed: (engine, revision) => {
       // A new admitter per unsealed period: its provider holds this period's barrier state.
       const admit = options.join === undefined ? undefined
-        : startJoinAdmitter(node, options.join, options.admitPollMs === undefined ? {} : { pollIntervalMs: options.admitPollMs });
+        : startJoinAdmitter(node, options.join, { onError: report('admitter'), ...(options.admitPollMs === undefined ? {} : { pollIntervalMs: options.admitPollMs }) });
       admitter = admit;
       const current = new ChangeFollower({
-        store: node.store, from: revision ?? node.knownRevision,
+        store: node.store, from: revision ?? node.knownRevision, onError: report('follower'),
         ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
         dispatch: invalidationDispatcher({
           invalidateKey: (id) => {
@@ -101,7 +106,7 @@ export async function joinCluster(node: CofferNode, services: NodeServices, opti
     },
   });
   const shipper = options.shipAudit
-    ? new AuditShipper({ store: node.store, nodeId: node.nodeId, journalPath: node.journalPath, durableSeq: () => node.journalDurableSeq() })
+    ? new AuditShipper({ store: node.store, nodeId: node.nodeId, journalPath: node.journalPath, durableSeq: () => node.journalDurableSeq(), onError: report('audit-shipper') })
     : undefined;
   const removeJournalListener = shipper === undefined ? () => true : node.onJournalDurable(() => {
     void shipper.nudge();
@@ -124,6 +129,18 @@ export async function joinCluster(node: CofferNode, services: NodeServices, opti
       await shipper?.flush();
       await shipper?.stop();
     })()),
+  };
+}
+
+/** While the store is down the background tasks fail every second or so: log the first failure, then one a minute. */
+function throttledWarning<C extends string>(log: (component: C, error: unknown) => void, intervalMs = 60_000): (component: C, error: unknown) => void {
+  const last = new Map<C, number>();
+  return (component, error) => {
+    const now = Date.now();
+    const previous = last.get(component);
+    if (previous !== undefined && now - previous < intervalMs) return;
+    last.set(component, now);
+    log(component, error);
   };
 }
 
@@ -182,6 +199,9 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
     apiUrl: config.cluster.advertiseUrl ?? apiUrl, heartbeatSeconds: config.cluster.heartbeatSeconds, shipAudit: shared !== undefined,
     // Only a shared store can hold another node's join request; a node on its own SQLite file admits no one.
     ...(shared === undefined || config.cluster.join === undefined ? {} : { join: config.cluster.join }),
+    onError: throttledWarning((component, error) => {
+      api.log.warn({ err: error, component }, 'cluster background task failed; retrying');
+    }),
   });
   let closing: Promise<void> | undefined;
   return {
