@@ -51,8 +51,17 @@ function exited(child: ChildProcess): Promise<void> {
 
 export async function startCluster(options: { heartbeatSeconds?: number; deadAfterSeconds?: number } = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-cluster-'));
-  const postgres = await startTestPostgres();
-  const pki = await ensureDevPki(join(dir, 'pki'));
+  let postgres: Awaited<ReturnType<typeof startTestPostgres>> | undefined;
+  let pki: DevPki;
+  try {
+    postgres = await startTestPostgres();
+    pki = await ensureDevPki(join(dir, 'pki'));
+  } catch (error) {
+    await postgres?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const database = postgres;
   const custodian = createCustodianKeyPair();
   const nodes: ClusterNode[] = [];
   const clients: CofferClient[] = [];
@@ -65,7 +74,7 @@ export async function startCluster(options: { heartbeatSeconds?: number; deadAft
       dataDir, nodeId: name,
       api: { host: '127.0.0.1', port: 0, tls: { certFile: pki.serverCertPath, keyFile: pki.serverKeyPath, clientCaFile: pki.caPath } },
       health: { host: '127.0.0.1', port: 0 },
-      store: { backend: 'postgres', url: postgres.url },
+      store: { backend: 'postgres', url: database.url },
       cluster: { heartbeatSeconds: options.heartbeatSeconds ?? 1, deadAfterSeconds: options.deadAfterSeconds ?? 3 },
       log: { level: 'warn' },
     }));
@@ -76,6 +85,7 @@ export async function startCluster(options: { heartbeatSeconds?: number; deadAft
     let printed = '';
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
+        child.kill('SIGKILL');
         reject(new Error(`node ${name} did not start:\n${printed}`));
       }, START_TIMEOUT_MS);
       const onData = (chunk: Buffer): void => {
@@ -110,7 +120,7 @@ export async function startCluster(options: { heartbeatSeconds?: number; deadAft
   }
 
   return {
-    dir, pki, custodian, postgres, nodes, startNode,
+    dir, pki, custodian, postgres: database, nodes, startNode,
     client(credentials, urls) {
       const client = new CofferClient({
         nodes: [...urls], ca: pki.caPath,
@@ -122,7 +132,7 @@ export async function startCluster(options: { heartbeatSeconds?: number; deadAft
     async close() {
       for (const client of clients) client.close();
       await Promise.all(nodes.map((n) => n.stop()));
-      await postgres.destroy();
+      await database.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
   };
