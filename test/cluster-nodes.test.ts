@@ -133,10 +133,10 @@ describe('a cluster of three nodes over PostgreSQL', { timeout: 240_000 }, () =>
     await assert.rejects(cluster.startNode('node-d2', { joinToken: issued.token }), /JOIN_REFUSED/);
     const unbound = await officer.cluster.issueJoinToken({ nodeName: 'node-e', expiresInSeconds: 120 });
     await assert.rejects(cluster.startNode('node-f', { joinToken: unbound.token }), /JOIN_REFUSED/);
-    // Whichever node admitted or refused said so in its journal. An admitter audits before it releases
+    // Whichever node admitted or refused (node-d too, once it serves) said so in its journal. An admitter audits before it releases
     // the key (and audits FAILED when another admitter won the race), so there is at least one
     // admission entry for node-d, and one refusal for each refused joiner.
-    const operations = [a, b].flatMap((node) => readFileSync(join(node.dataDir, 'audit.jsonl'), 'utf8').trim().split('\n')
+    const operations = [a, b, d].flatMap((node) => readFileSync(join(node.dataDir, 'audit.jsonl'), 'utf8').trim().split('\n')
       .map((line) => JSON.parse(line) as { operation?: string; outcome?: string; detail?: { nodeName?: string } }));
     assert.ok(operations.some((e) => e.operation === 'cluster.join.admit' && e.outcome === 'ALLOWED' && e.detail?.nodeName === 'node-d'));
     assert.equal(operations.filter((e) => e.operation === 'cluster.join.refuse').length, 2);
