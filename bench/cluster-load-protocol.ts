@@ -1,12 +1,6 @@
 // Messages between bench/cluster.ts and its load generators (bench/cluster-load.ts, child
 // processes): the client identity once, then one job at a time, and what each job measured.
-
-/** The user's identity and the CA as PEM text, so the child reads no files. */
-export interface ClusterLoadIdentity {
-  readonly ca: string;
-  readonly cert: string;
-  readonly key: string;
-}
+import type { ClientIdentity, LoadProtocol, LoadTally } from './load-child-protocol.ts';
 
 export type ClusterLoadJob =
   /** P-256 signatures through the SDK over `nodes` (no discovery), `concurrency` calls in flight. */
@@ -14,23 +8,11 @@ export type ClusterLoadJob =
   /** Raw node:crypto P-256 signing, synchronous, in the child: the machine's scale. */
   | { readonly kind: 'raw'; readonly ms: number };
 
-export interface ClusterLoadResult {
-  /** Calls that succeeded (raw: signatures made). */
-  readonly completed: number;
-  readonly failed: number;
-  readonly firstFailure?: string;
-  /** From the first call to the last answer. */
-  readonly seconds: number;
-  /** The child's own CPU (user + system, all threads) over the job, microseconds. */
-  readonly cpuMicros: number;
+/** `completed` counts calls that succeeded (raw: signatures made); `seconds` runs from the first call. */
+export type ClusterLoadResult = LoadTally;
+
+export interface ClusterLoad extends LoadProtocol {
+  readonly setup: ClientIdentity;
+  readonly job: ClusterLoadJob;
+  readonly result: ClusterLoadResult;
 }
-
-export type ToClusterLoad =
-  | { readonly type: 'connect'; readonly identity: ClusterLoadIdentity }
-  | { readonly type: 'job'; readonly job: ClusterLoadJob }
-  | { readonly type: 'exit' };
-
-export type FromClusterLoad =
-  | { readonly type: 'ready' }
-  | { readonly type: 'result'; readonly result: ClusterLoadResult }
-  | { readonly type: 'error'; readonly message: string };

@@ -5,14 +5,15 @@
 import { generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { CofferClient } from '../src/client/index.ts';
-import type { ClusterLoadIdentity, ClusterLoadJob, ClusterLoadResult, FromClusterLoad, ToClusterLoad } from './cluster-load-protocol.ts';
+import type { ClusterLoad, ClusterLoadJob, ClusterLoadResult } from './cluster-load-protocol.ts';
+import type { ClientIdentity, FromLoadChild, ToLoadChild } from './load-child-protocol.ts';
 
 const ALGORITHM = 'ECDSA_SHA_256';
 /** 32-byte messages, a digest's size, cycled so input generation stays out of the timed loop. */
 const messages = Array.from({ length: 64 }, () => randomBytes(32));
 const rawKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
 
-let identity: ClusterLoadIdentity | undefined;
+let identity: ClientIdentity | undefined;
 const clients = new Map<string, CofferClient>();
 
 const reason = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
@@ -62,15 +63,15 @@ async function run(job: ClusterLoadJob): Promise<ClusterLoadResult> {
   return { completed, failed, ...(firstFailure === undefined ? {} : { firstFailure }), seconds, cpuMicros: used.user + used.system };
 }
 
-function reply(message: FromClusterLoad): void {
+function reply(message: FromLoadChild<ClusterLoad>): void {
   // After 'exit' (or a parent gone on an interrupt) a job still finishing has no one to tell.
   if (process.connected) process.send?.(message);
 }
 
-process.on('message', (message: ToClusterLoad) => {
+process.on('message', (message: ToLoadChild<ClusterLoad>) => {
   switch (message.type) {
     case 'connect':
-      identity = message.identity;
+      identity = message.setup;
       reply({ type: 'ready' });
       return;
     case 'job':

@@ -16,19 +16,18 @@
 // BENCH_MS per throughput measurement (default 3000), BENCH_CONCURRENCY calls in flight in total
 // (default 64), BENCH_LOADERS load-generator processes sharing them (default 1).
 import { createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CofferClient } from '../src/client/index.ts';
 import { adminQuery } from '../src/store/postgres/pg-test-server.ts';
 import { readyCluster, startCluster, type ClusterNode, type TestCluster } from '../test/cluster-kit.ts';
-import { ClusterLoadDriver } from './cluster-load-driver.ts';
-import type { ClusterLoadResult } from './cluster-load-protocol.ts';
+import type { ClusterLoad, ClusterLoadResult } from './cluster-load-protocol.ts';
 import { createdOnAUsableOnB, notifyRoundTrips, pollPeriod, toggledOnAThroughFeed, type Series } from './cluster-propagation.ts';
+import { LoadDriver, readUserIdentity } from './load-driver.ts';
 import { envInteger, formatRate, median, percentile } from './measure.ts';
 import { machineCpu } from './proc-cpu.ts';
 import { cpuOf, cpuOfTree, parentOf } from './process-tree.ts';
 import { reapChildren } from './reap-children.ts';
+import { loadAverage, printHeader, table } from './report.ts';
 
 const SAMPLES = envInteger('BENCH_SAMPLES', 100);
 const ROUNDS = envInteger('BENCH_ROUNDS', 3);
@@ -50,11 +49,10 @@ const PROJECT = 'alpha';
 /** Long enough for a node to seal and close; past it, nodes are killed so PostgreSQL and the folder still go. */
 const CLOSE_TIMEOUT_MS = 20_000;
 
-const loads = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 
 let cluster: TestCluster | undefined;
-const loaders: ClusterLoadDriver[] = [];
+const loaders: LoadDriver<ClusterLoad>[] = [];
 const clients: CofferClient[] = [];
 let cleaning: Promise<void> | undefined;
 /** Set by SIGINT/SIGTERM: what fails in main() after it is the cleanup's doing, not news. */
@@ -93,14 +91,6 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     console.error(`\nbenchmark: ${signal}, cleaning up`);
     void cleanup().finally(() => process.exit(code));
   });
-}
-
-function table(header: readonly string[], lines: readonly (readonly string[])[]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const format = (cells: readonly string[]): string => `| ${cells.map((c, i) => (i > 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
-  console.log(format(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const line of lines) console.log(format(line));
 }
 
 function userClient(pki: TestCluster['pki'], url: string): CofferClient {
@@ -219,7 +209,7 @@ async function runLoad(config: Config, keyId: string, duration: number, accounte
   };
 }
 
-async function throughput(running: TestCluster, nodes: readonly ClusterNode[]): Promise<void> {
+async function throughput(running: TestCluster, nodes: readonly ClusterNode[], cores: number): Promise<void> {
   const [a] = nodes;
   if (a === undefined) throw new Error('no node');
   const onA = userClient(running.pki, a.url);
@@ -232,8 +222,8 @@ async function throughput(running: TestCluster, nodes: readonly ClusterNode[]): 
     if (!verifySignature('sha256', message, publicKey, signature)) throw new Error(`a signature from ${node.name} does not verify`);
   }
 
-  const [ca = '', cert = '', privateKey = ''] = await Promise.all([running.pki.caPath, running.pki.user.certPath, running.pki.user.keyPath].map((path) => readFile(path, 'utf8')));
-  for (let i = 0; i < LOADERS; i++) loaders.push(await ClusterLoadDriver.start({ ca, cert, key: privateKey }));
+  const identity = await readUserIdentity(running.pki);
+  for (let i = 0; i < LOADERS; i++) loaders.push(await LoadDriver.start<ClusterLoad>(new URL('./cluster-load.ts', import.meta.url), identity));
   const [first] = loaders;
   if (first === undefined) throw new Error('no load generator');
 
@@ -296,7 +286,7 @@ async function throughput(running: TestCluster, nodes: readonly ClusterNode[]): 
   console.log(`  load: ${LOADERS} load-generator process${LOADERS === 1 ? '' : 'es'} (pid ${loaders.map((l) => l.pid).join(', ')}), CofferClient with the configuration's node URLs,`);
   console.log('    round robin, no discovery, no retries; the user\'s client certificate; ECDSA_SHA_256 over a 32-byte message, DER.');
   console.log('    Every node runs throughout (heartbeat, change follower, audit shipping); a configuration only chooses where the load goes.');
-  console.log(`  This machine has ${cpus().length} cores shared by every node, PostgreSQL and the load generator, so more nodes cannot`);
+  console.log(`  This machine has ${cores} cores shared by every node, PostgreSQL and the load generator, so more nodes cannot`);
   console.log('    add CPU: the ratios show what spreading costs or gains on the same cores (the cluster\'s overhead and scaling');
   console.log('    shape), not what more machines would give.');
   console.log('  CPU us/sig: CPU per signature of all three nodes together (idle ones included), of PostgreSQL (postmaster and');
@@ -305,12 +295,9 @@ async function throughput(running: TestCluster, nodes: readonly ClusterNode[]): 
 }
 
 async function main(): Promise<void> {
-  const cpuList = cpus();
   const startedAt = performance.now();
-  console.log('Coffer cluster benchmark: change propagation and aggregate signing over PostgreSQL');
-  console.log(`  node ${process.version}, OpenSSL ${process.versions.openssl}, ${process.platform}/${process.arch}`);
-  console.log(`  cpus: ${cpuList.length} (available parallelism ${availableParallelism()}) ${cpuList[0]?.model.trim() ?? ''}`);
-  console.log(`  load average at start ${loads()} (other work on this machine skews every row; compare within the run)`);
+  const cores = printHeader('Coffer cluster benchmark: change propagation and aggregate signing over PostgreSQL');
+  console.log(`  load average at start ${loadAverage()} (other work on this machine skews every row; compare within the run)`);
   const running = await startCluster({ heartbeatSeconds: HEARTBEAT_SECONDS });
   cluster = running;
   const a = await running.startNode('node-a');
@@ -325,8 +312,8 @@ async function main(): Promise<void> {
   console.log('');
 
   await propagation(running, a, b);
-  await throughput(running, [a, b, c]);
-  console.log(`  load average at end ${loads()}; total ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  await throughput(running, [a, b, c], cores);
+  console.log(`  load average at end ${loadAverage()}; total ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
 }
 
 try {

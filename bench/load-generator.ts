@@ -6,7 +6,8 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { ConnectionPool, requestBytes, type Answer } from './load-connection.ts';
-import type { FromLoadGenerator, LoadJob, LoadResult, LoadTarget, ToLoadGenerator } from './load-protocol.ts';
+import type { FromLoadChild, ToLoadChild } from './load-child-protocol.ts';
+import type { LoadJob, LoadResult, LoadTarget, ServerLoad } from './load-protocol.ts';
 
 /** Undefined when the request succeeded, else what went wrong. */
 type Outcome = string | undefined;
@@ -163,16 +164,16 @@ async function run(client: Client, job: LoadJob): Promise<LoadResult> {
   };
 }
 
-function reply(message: FromLoadGenerator): void {
+function reply(message: FromLoadChild<ServerLoad>): void {
   process.send?.(message);
 }
 
 let client: Client | undefined;
 
-process.on('message', (message: ToLoadGenerator) => {
+process.on('message', (message: ToLoadChild<ServerLoad>) => {
   switch (message.type) {
     case 'connect':
-      client = message.target.transport === 'tls' ? tlsClient(message.target) : httpsClient(message.target);
+      client = message.setup.transport === 'tls' ? tlsClient(message.setup) : httpsClient(message.setup);
       reply({ type: 'ready' });
       return;
     case 'job':

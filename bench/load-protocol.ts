@@ -1,13 +1,11 @@
 // Messages between bench/server.ts and its load generator (bench/load-generator.ts, a child process):
 // the node to load, one job at a time, and what the job measured on the client side.
+import type { ClientIdentity, LoadProtocol, LoadTally } from './load-child-protocol.ts';
 
-/** The node and the client identity: PEM text, so the child reads no files. */
-export interface LoadTarget {
+/** The node, and the client identity (PEM text, so the child reads no files). */
+export interface LoadTarget extends ClientIdentity {
   readonly host: string;
   readonly port: number;
-  readonly ca: string;
-  readonly cert: string;
-  readonly key: string;
   /** Keep-alive connections the client may open (the open-loop pacer's ceiling too). */
   readonly maxSockets: number;
   /**
@@ -37,13 +35,8 @@ export interface LoadJob {
   readonly failureMarker?: string;
 }
 
-export interface LoadResult {
-  /** Requests answered 200 (and without the failure marker). */
-  readonly completed: number;
-  readonly failed: number;
-  readonly firstFailure?: string;
-  /** From the first send to the last answer. */
-  readonly seconds: number;
+/** `completed` counts requests answered 200 (and without the failure marker). */
+export interface LoadResult extends LoadTally {
   /**
    * Per completed request, in ms: closed loop from send to answer; open loop from the time the
    * schedule said to send (so a late send counts against the latency, as in wrk2).
@@ -51,16 +44,10 @@ export interface LoadResult {
   readonly latenciesMs: Float64Array;
   /** Open loop: how late sends left against the schedule, ms (empty for a closed loop). */
   readonly sendLagMs: Float64Array;
-  /** The load generator's own CPU (user + system) over the job, microseconds. */
-  readonly cpuMicros: number;
 }
 
-export type ToLoadGenerator =
-  | { readonly type: 'connect'; readonly target: LoadTarget }
-  | { readonly type: 'job'; readonly job: LoadJob }
-  | { readonly type: 'exit' };
-
-export type FromLoadGenerator =
-  | { readonly type: 'ready' }
-  | { readonly type: 'result'; readonly result: LoadResult }
-  | { readonly type: 'error'; readonly message: string };
+export interface ServerLoad extends LoadProtocol {
+  readonly setup: LoadTarget;
+  readonly job: LoadJob;
+  readonly result: LoadResult;
+}

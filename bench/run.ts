@@ -16,13 +16,14 @@ import {
   sign as nodeSign, verify as nodeVerify, type KeyObject,
 } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditJournal } from '../src/audit/index.ts';
 import { createCustodianKeyPair, openShare } from '../src/barrier/index.ts';
 import type { Caller } from '../src/core/engine/caller.ts';
 import { CofferNode } from '../src/server/coffer-node.ts';
 import { envInteger, formatRate, measureAsync, measureSync, median, type Rate } from './measure.ts';
+import { loadAverage, printHeader } from './report.ts';
 
 const ROUNDS = envInteger('BENCH_ROUNDS', 3);
 const MEASURE_MS = envInteger('BENCH_MS', 1500);
@@ -82,10 +83,6 @@ function signOnPool(algorithm: string | null, data: Uint8Array, key: KeyObject):
 }
 
 const medianOf = (rates: readonly Rate[], pick: (rate: Rate) => number): number => median(rates.map(pick));
-
-function loadAverage(): string {
-  return loadavg().map((l) => l.toFixed(2)).join(' ');
-}
 
 function pad(text: string, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);
@@ -179,10 +176,7 @@ async function main(): Promise<void> {
 
     const journal = node.audit instanceof AuditJournal ? node.audit : undefined;
     const before = journal?.stats();
-    const cpuList = cpus();
-    console.log('Coffer engine benchmark');
-    console.log(`  node ${process.version}, OpenSSL ${process.versions.openssl}, ${process.platform}/${process.arch}`);
-    console.log(`  cpus: ${cpuList.length} (available parallelism ${availableParallelism()}) ${cpuList[0]?.model.trim() ?? ''}`);
+    printHeader('Coffer engine benchmark');
     console.log(`  rounds ${ROUNDS}, ${MEASURE_MS} ms per measurement, warm-up ${WARMUP_MS} ms, engine concurrency ${CONCURRENCY}`);
     console.log(`  data dir ${dataDir} (SQLite store + durable audit journal, fdatasync per group commit)`);
     console.log(`  references: raw node:crypto with pre-imported KeyObjects, (1) synchronous, one thread; (2) callback form, thread pool, ${CONCURRENCY} in flight`);

@@ -13,16 +13,16 @@
 // agent), BENCH_CPU_PROFILE=<path prefix> to also profile this process's main thread under saturated
 // single and 1000-item batch load (writes <prefix>-single.cpuprofile, <prefix>-batch1000.cpuprofile).
 import { generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { connect } from 'node:tls';
 import { AuditJournal } from '../src/audit/index.ts';
 import { profileOf, summarise, type ProfileSummary } from './cpu-profile.ts';
-import { LoadDriver } from './load-driver.ts';
-import { TRANSPORTS, type LoadJob, type LoadTarget, type Transport } from './load-protocol.ts';
+import { LoadDriver, readUserIdentity } from './load-driver.ts';
+import { TRANSPORTS, type LoadJob, type LoadTarget, type ServerLoad, type Transport } from './load-protocol.ts';
 import { envInteger, formatRate, measureAsync, measureSync, median, percentile, startMeter, type Rate } from './measure.ts';
 import { machineCpu, threadCpu, type ThreadCpu } from './proc-cpu.ts';
+import { loadAverage, printHeader, table } from './report.ts';
 import { startBenchNode, type BenchNode } from './server-node.ts';
 
 const ROUNDS = envInteger('BENCH_ROUNDS', 3);
@@ -101,7 +101,7 @@ async function measureInProcess(work: () => Rate | Promise<Rate>): Promise<Sampl
   };
 }
 
-async function measureApi(load: LoadDriver, job: LoadJob, itemsPerRequest: number): Promise<Sample> {
+async function measureApi(load: LoadDriver<ServerLoad>, job: LoadJob, itemsPerRequest: number): Promise<Sample> {
   const done = startMeter();
   const finish = account();
   const result = await load.run(job);
@@ -148,17 +148,8 @@ function negotiated(target: LoadTarget): Promise<string> {
   });
 }
 
-function table(header: readonly string[], lines: readonly (readonly string[])[]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const format = (cells: readonly string[]): string => `| ${cells.map((c, i) => (i > 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
-  console.log(format(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const line of lines) console.log(format(line));
-}
-
 const ms = (value: number | undefined): string => (value === undefined ? '-' : value < 10 ? value.toFixed(2) : value.toFixed(1));
 const us = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(0));
-const loads = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 function printProfile(label: string, summary: ProfileSummary, requests: number): void {
   const perRequest = (value: number): string => ((value * 1000) / requests).toFixed(1);
@@ -174,14 +165,13 @@ function printProfile(label: string, summary: ProfileSummary, requests: number):
 
 async function main(): Promise<void> {
   let node: BenchNode | undefined;
-  let load: LoadDriver | undefined;
+  let load: LoadDriver<ServerLoad> | undefined;
   try {
     node = await startBenchNode();
     const { keyId } = node;
     const apiUrl = new URL(node.running.apiUrl);
-    const [ca = '', cert = '', key = ''] = await Promise.all([node.pki.caPath, node.pki.user.certPath, node.pki.user.keyPath].map((p) => readFile(p, 'utf8')));
-    const target: LoadTarget = { host: apiUrl.hostname, port: Number(apiUrl.port), ca, cert, key, maxSockets: Math.max(CONNECTIONS, BATCH_CONNECTIONS), transport: CLIENT };
-    load = await LoadDriver.start(target);
+    const target: LoadTarget = { host: apiUrl.hostname, port: Number(apiUrl.port), ...await readUserIdentity(node.pki), maxSockets: Math.max(CONNECTIONS, BATCH_CONNECTIONS), transport: CLIENT };
+    load = await LoadDriver.start<ServerLoad>(new URL('./load-generator.ts', import.meta.url), target);
     const driver = load;
     const tls = await negotiated(target);
 
@@ -206,17 +196,14 @@ async function main(): Promise<void> {
       () => engine.crypto.sign(caller(`bench-engine-${++n}`), keyId, { algorithm: ALGORITHM, message: nextMessage() }), duration, ENGINE_CONCURRENCY);
 
     const journal = node.running.node.audit instanceof AuditJournal ? node.running.node.audit : undefined;
-    const cpuList = cpus();
-    console.log('Coffer server benchmark: ECDSA P-256 signatures over mutual TLS');
-    console.log(`  node ${process.version}, OpenSSL ${process.versions.openssl}, ${process.platform}/${process.arch}`);
-    console.log(`  cpus: ${cpuList.length} (available parallelism ${availableParallelism()}) ${cpuList[0]?.model.trim() ?? ''}`);
+    const cores = printHeader('Coffer server benchmark: ECDSA P-256 signatures over mutual TLS');
     console.log(`  node under test: startNode in this process (pid ${process.pid}) on ${node.running.apiUrl}, ${tls}, log level warn,`);
     console.log('    SQLite store + durable audit journal (a durable write per group commit), every signature audited');
     const transport = CLIENT === 'tls' ? 'a minimal HTTP/1.1 client over node:tls' : 'node:https with a keep-alive agent';
     console.log(`  load generator: child process (pid ${load.pid}), ${transport}, the user's client certificate`);
     console.log(`  requests: ${ALGORITHM}, 32-64 B messages, DER, key by id; single ${CONNECTIONS} connections, batches ${BATCH_CONNECTIONS}`);
     console.log(`  rounds ${ROUNDS}, ${MEASURE_MS} ms per measurement, warm-up ${WARMUP_MS} ms each; UV_THREADPOOL_SIZE ${process.env['UV_THREADPOOL_SIZE'] ?? '4 (default)'}`);
-    console.log(`  load average at start ${loads()} (other work on this machine skews every row; compare within a round)`);
+    console.log(`  load average at start ${loadAverage()} (other work on this machine skews every row; compare within a round)`);
     console.log('');
 
     // Warm-up: JIT, a TLS session on every connection, the key cache.
@@ -250,7 +237,7 @@ async function main(): Promise<void> {
       ratios.bestBatchRaw.push(Math.max(last('batch100'), last('batch1000')) / last('raw'));
       ratios.singleEngine.push(last('single') / last('engine'));
       const latest = (values: readonly number[]): string => (values.at(-1) ?? Number.NaN).toFixed(2);
-      console.log(`  done: round ${round + 1} of ${ROUNDS} (API single/raw ${latest(ratios.singleRaw)}, batch 1000/raw ${latest(ratios.batch1000Raw)}, single/engine ${latest(ratios.singleEngine)}; load average ${loads()})`);
+      console.log(`  done: round ${round + 1} of ${ROUNDS} (API single/raw ${latest(ratios.singleRaw)}, batch 1000/raw ${latest(ratios.batch1000Raw)}, single/engine ${latest(ratios.singleEngine)}; load average ${loadAverage()})`);
     }
     const after = journal?.stats();
 
@@ -290,7 +277,7 @@ async function main(): Promise<void> {
     console.log('  per-round ratios. Batch latencies are per request (100 or 1000 signatures). Half load paces at half of the same');
     console.log("  round's saturated rate; its latency counts from the scheduled send time. Server CPU is this process, all threads");
     console.log("  (the event loop and the thread pool that signs); client CPU is the load generator's. Others' CPU: what the rest");
-    console.log(`  of this machine used meanwhile (of ${cpuList.length} cores); contention outside it (a VM's host) shows only as slower rows.`);
+    console.log(`  of this machine used meanwhile (of ${cores} cores); contention outside it (a VM's host) shows only as slower rows.`);
 
     const singleRate = med('single', (s) => s.perSecond) ?? 0;
     const bestBatch = BATCH_SIZES.map((size) => ({ size, rate: med(`batch${size}`, (s) => s.perSecond) ?? 0 })).sort((a, b) => b.rate - a.rate)[0] ?? { size: 0, rate: 0 };
@@ -317,7 +304,7 @@ async function main(): Promise<void> {
       const loop = med(id, (s) => (s.threads === undefined ? undefined : s.threads.main / perItem));
       const total = med(id, (s) => (s.serverCpuPerRequest + (s.clientCpuPerRequest ?? 0)) / perItem);
       const loopCap = loop === undefined ? '?' : formatRate(1e6 / loop);
-      return `event loop ${us(loop)} us/sig -> one loop caps at ${loopCap}; node + client ${us(total)} us/sig -> ${cpuList.length} idle cores cap at ${total === undefined ? '?' : formatRate((cpuList.length * 1e6) / total)}`;
+      return `event loop ${us(loop)} us/sig -> one loop caps at ${loopCap}; node + client ${us(total)} us/sig -> ${cores} idle cores cap at ${total === undefined ? '?' : formatRate((cores * 1e6) / total)}`;
     };
     console.log('  ceilings implied by those costs:');
     console.log(`    single:          ${ceiling('single', 1)}`);
@@ -334,7 +321,7 @@ async function main(): Promise<void> {
       const first = samples.get(id)?.find((s) => s.firstFailure !== undefined)?.firstFailure;
       if (failed > 0) console.log(`  WARNING ${ROW_NAMES[id]}: ${failed} requests failed and are not counted; first: ${first ?? '?'}`);
     }
-    console.log(`  load average at end ${loads()}`);
+    console.log(`  load average at end ${loadAverage()}`);
 
     if (PROFILE_PREFIX !== '') {
       const profiled = async (label: string, file: string, job: LoadJob): Promise<void> => {

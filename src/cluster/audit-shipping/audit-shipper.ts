@@ -2,6 +2,7 @@
 // in batches whose commit also moves a cursor, so after any failure every entry arrives exactly once.
 import { CofferError } from '../../core/errors.ts';
 import type { Store, StoreWrite } from '../../store/index.ts';
+import { CoalescingRun, pollEvery } from '../background-loop.ts';
 import { readLines, type TailLine } from './journal-tail.ts';
 
 export const AUDIT_PREFIX = 'audit/';
@@ -110,8 +111,8 @@ export class AuditShipper {
   #timer: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #backoff = 0;
-  #running: Promise<void> | undefined;
-  #again = false;
+  /** Shipping runs, one at a time: a nudge during one runs it once more after it. */
+  readonly #run = new CoalescingRun(() => this.#shipAll(), () => this.#isShipping());
   state: ShipperState = 'idle';
   lastError: unknown = undefined;
   /** Entries this instance committed to the store. */
@@ -133,37 +134,21 @@ export class AuditShipper {
 
   start(): void {
     if (this.#timer !== undefined || this.state === 'stopped') return;
-    this.#timer = setInterval(() => {
+    this.#timer = pollEvery(this.#pollMs, () => {
       void this.nudge();
-    }, this.#pollMs);
-    this.#timer.unref();
+    });
     void this.nudge();
   }
 
   /** Ships what is ready now (new entries were written); shares a run in progress. Waits out a backoff. */
   nudge(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'diverged' || this.#retry !== undefined) return this.#running ?? Promise.resolve();
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return this.#running;
-    }
-    const run = (async () => {
-      try {
-        do {
-          this.#again = false;
-          await this.#shipAll();
-        } while (this.#wantsAgain() && this.#isShipping());
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    this.#running = run;
-    return run;
+    if (this.state === 'stopped' || this.state === 'diverged' || this.#retry !== undefined) return this.#run.running ?? Promise.resolve();
+    return this.#run.request();
   }
 
   /** Resolves once everything durable now has reached the store (tests; a clean shutdown). */
   async flush(): Promise<void> {
-    await this.#running;
+    await this.#run.running;
     await this.nudge();
   }
 
@@ -184,11 +169,6 @@ export class AuditShipper {
       }
       this.#scheduleRetry();
     }
-  }
-
-  /** A nudge arrived during the run (set across an await, hence a method). */
-  #wantsAgain(): boolean {
-    return this.#again;
   }
 
   /** Read through a method: the state changes across awaits (stop() may run meanwhile). */
@@ -281,7 +261,7 @@ export class AuditShipper {
     clearTimeout(this.#retry);
     this.#timer = undefined;
     this.#retry = undefined;
-    await this.#running;
+    await this.#run.running;
   }
 }
 

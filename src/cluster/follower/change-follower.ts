@@ -1,6 +1,7 @@
 // Follows the store's change feed from a revision: reads `changes(after)` on every watch hint and on
 // a periodic poll, hands each page to a dispatcher in revision order, and advances only after it.
 import type { Store, StoreChange } from '../../store/index.ts';
+import { CoalescingRun, pollEvery } from '../background-loop.ts';
 
 export interface ChangeFollowerOptions {
   readonly store: Store;
@@ -39,9 +40,8 @@ export class ChangeFollower {
   #revision: number;
   #timer: NodeJS.Timeout | undefined;
   #watch: Promise<Unsubscribe> | undefined;
-  #running: Promise<void> | undefined;
-  /** A hint arrived while a catch-up ran: run once more after it. */
-  #again = false;
+  /** Catch-ups, one at a time: a hint during one runs it once more after it. */
+  readonly #run = new CoalescingRun(() => this.#catchUp(), () => !this.#isStopped());
   #stopped = false;
   #started = false;
   /** Pages dispatched (for tests and metrics). */
@@ -62,7 +62,7 @@ export class ChangeFollower {
 
   /** Subscribes to the store's notifications (when it has them), starts polling, and catches up once. */
   start(): Promise<void> {
-    if (this.#started) return this.#running ?? Promise.resolve();
+    if (this.#started) return this.#run.running ?? Promise.resolve();
     this.#started = true;
     const store = this.#options.store as Store & WatchableStore;
     if (typeof store.watch === 'function') {
@@ -77,10 +77,9 @@ export class ChangeFollower {
         this.#options.onError?.(error);
       }
     }
-    this.#timer = setInterval(() => {
+    this.#timer = pollEvery(this.#pollMs, () => {
       void this.poke();
-    }, this.#pollMs);
-    this.#timer.unref();
+    });
     return this.poke();
   }
 
@@ -90,27 +89,7 @@ export class ChangeFollower {
    */
   poke(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return this.#running;
-    }
-    const run = (async () => {
-      try {
-        do {
-          this.#again = false;
-          await this.#catchUp();
-        } while (this.#wantsAgain() && !this.#isStopped());
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    this.#running = run;
-    return run;
-  }
-
-  /** A hint arrived during the run (set across an await, hence a method). */
-  #wantsAgain(): boolean {
-    return this.#again;
+    return this.#run.request();
   }
 
   /** Read through a method: stop() may run across an await. */
@@ -150,6 +129,6 @@ export class ChangeFollower {
     const watch = this.#watch;
     this.#watch = undefined;
     if (watch !== undefined) unsubscribe(await watch);
-    await this.#running;
+    await this.#run.running;
   }
 }

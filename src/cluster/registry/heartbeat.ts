@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { CofferError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/ports.ts';
+import { pollEvery } from '../background-loop.ts';
 import type { NodeRecord, NodeRegistry, NodeState } from './node-registry.ts';
 
 export interface HeartbeatOptions {
@@ -52,10 +53,9 @@ export class Heartbeat {
   /** Writes the record now and starts the loop. Never throws: a store that is down only delays registration. */
   async start(): Promise<void> {
     if (this.#timer !== undefined || this.#stopped) return;
-    this.#timer = setInterval(() => {
+    this.#timer = pollEvery(this.#intervalMs, () => {
       void this.beat();
-    }, this.#intervalMs);
-    this.#timer.unref();
+    });
     await this.beat();
   }
 
