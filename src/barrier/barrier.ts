@@ -4,7 +4,7 @@ import { XaesKey } from '../core/crypto/xaes-256-gcm.ts';
 import { CofferError } from '../core/errors.ts';
 import { systemClock, type Clock } from '../core/ports.ts';
 import { DOMAIN_KEY_BYTES, parseDomainDescriptor, parseUnsealShareEnvelope, shareLength, type CustodianEntry, type DomainDescriptor, type HpkeCiphertext, type UnsealShareEnvelope } from './domain-descriptor.ts';
-import { deriveAuditSigningKey, deriveRecordKey, keyCheckMatches, shareDigestMatches, spkiBase64url } from './domain-key-derivations.ts';
+import { deriveAuditSigningKey, deriveBackupKey, deriveRecordKey, keyCheckMatches, shareDigestMatches, spkiBase64url } from './domain-key-derivations.ts';
 import { hpkeOpen, hpkeSeal, parseX25519PublicKey, unsealInfo } from './hpke-share-box.ts';
 import { lengthPrefixed } from './length-prefixed.ts';
 import { checkRecordAddress, openRecord, sealRecord } from './record-cipher.ts';
@@ -260,6 +260,26 @@ export class Barrier {
     this.#requireUnsealed();
     checkRecordAddress(kind, id, 1);
     this.#versions.forget(kind, id);
+  }
+
+  /**
+   * Opens a record taken from a backup file, without the rollback check: the file's own signature and
+   * AEAD vouch for it, and its versions are older than the live store's by nature. Any failure →
+   * BARRIER_INTEGRITY_FAILED. The restorer re-encrypts the plaintext at the version it writes.
+   */
+  openArchivedRecord(kind: string, id: string, version: number, sealed: Uint8Array): Uint8Array {
+    const keys = this.#requireUnsealed();
+    const address = checkRecordAddress(kind, id, version);
+    const plaintext = sealed instanceof Uint8Array ? openRecord(keys.recordKey, address, sealed) : undefined;
+    if (plaintext === undefined) throw integrityFailed();
+    return plaintext;
+  }
+
+  /** A backup file's AES-256 key for its 32-byte salt (src/cluster/backup). The caller wipes it. */
+  backupKey(salt: Uint8Array): Buffer {
+    const keys = this.#requireUnsealed();
+    if (!(salt instanceof Uint8Array) || salt.length !== 32) throw new CofferError('INVALID_ARGUMENT', 'a backup salt is 32 bytes');
+    return deriveBackupKey(keys.domainKey, salt);
   }
 
   /** The Ed25519 key that signs audit checkpoints; its public half is descriptor.auditPublicKey. */

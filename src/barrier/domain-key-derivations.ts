@@ -6,6 +6,7 @@ export const SHARE_DIGEST_LABEL = 'coffer/share-digest/v1';
 export const KEY_CHECK_LABEL = 'coffer/key-check/v1';
 export const RECORD_KEY_INFO = 'coffer/barrier/record/v1';
 export const AUDIT_KEY_INFO = 'coffer/audit-checkpoint-key/v1';
+export const BACKUP_KEY_INFO = 'coffer/backup/v1';
 
 /** RFC 8410 PKCS#8 prefix for an Ed25519 private key; the 32-byte seed follows. */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -40,6 +41,15 @@ function derive(domainKey: Uint8Array, info: string): Buffer {
 /** The 256-bit key for record encryption. The caller wipes it once the XaesKey is built. */
 export function deriveRecordKey(domainKey: Uint8Array): Buffer {
   return derive(domainKey, RECORD_KEY_INFO);
+}
+
+/**
+ * One backup's AES-256 key: HKDF-SHA-256(domainKey, salt = the backup's random 32-byte salt, info
+ * "coffer/backup/v1"). A fresh salt per backup gives every file its own key, so the per-chunk nonces
+ * (random base + counter) never meet another file's. The caller wipes it after use.
+ */
+export function deriveBackupKey(domainKey: Uint8Array, salt: Uint8Array): Buffer {
+  return Buffer.from(hkdfSync('sha256', domainKey, salt, BACKUP_KEY_INFO, 32));
 }
 
 /** The Ed25519 checkpoint key: seed = HKDF-SHA-256(domainKey, info "coffer/audit-checkpoint-key/v1"). */

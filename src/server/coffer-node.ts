@@ -216,6 +216,26 @@ export class CofferNode<S extends Store = Store> {
     });
   }
 
+  /**
+   * Restore after losing every node: adopts an existing domain's descriptor (taken from a verified
+   * backup's manifest) on an uninitialised node; the node is then SEALED and its custodians unseal
+   * it as before. The write is conditional, as initDomain's.
+   */
+  adoptDomain(descriptor: DomainDescriptor): Promise<DomainDescriptor> {
+    return this.#serial(async () => {
+      if (this.barrier.state !== 'UNINITIALIZED') throw new CofferError('DOMAIN_ALREADY_INITIALIZED', 'the security domain is already initialised');
+      const parsed = parseDomainDescriptor(descriptor);
+      try {
+        await this.store.commit([{ op: 'put', key: DOMAIN_DESCRIPTOR_KEY, value: Buffer.from(JSON.stringify(parsed)), expectVersion: 0 }]);
+      } catch (error) {
+        if (error instanceof CofferError && error.code === 'STORE_CONFLICT') throw new CofferError('DOMAIN_ALREADY_INITIALIZED', 'the security domain is already initialised');
+        throw error;
+      }
+      this.barrier.initialize(parsed);
+      return parsed;
+    });
+  }
+
   /** Starts (or returns) the unseal session whose public key custodians encrypt their shares to. */
   beginUnseal(): UnsealSessionInfo {
     return this.barrier.beginUnseal();

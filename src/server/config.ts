@@ -39,6 +39,16 @@ export interface ServerConfig {
   /** sqlite: `coffer.db` in dataDir (one node). postgres: a store shared by the nodes of a cluster. */
   readonly store: StoreConfig;
   readonly cluster: ClusterConfig;
+  /** Scheduled backups (src/cluster/backup); the directory also serves /v1/backups. */
+  readonly backup: BackupConfig;
+}
+
+export interface BackupConfig {
+  /** Default: `backups/` in dataDir. */
+  readonly dir: string;
+  /** 0 turns scheduled backups off (manual ones still work). */
+  readonly intervalHours: number;
+  readonly retention: { readonly count: number; readonly maxAgeDays: number };
 }
 
 export type StoreConfig =
@@ -86,6 +96,10 @@ export const CONFIG_DEFAULTS = {
   deadAfterSeconds: 15,
   /** Join tokens: nothing is admitted until an officer issues a token, so it is safe to have on. */
   join: { provider: 'join-token' },
+  /** Scheduled backups: daily, keeping the newest 7 and none older than 30 days (CloudHSM's daily backups). */
+  backupIntervalHours: 24,
+  backupRetentionCount: 7,
+  backupRetentionMaxAgeDays: 30,
 } as const;
 
 /** Environment variables that override one config key each (they win over the file). */
@@ -237,6 +251,19 @@ function clusterSection(root: Json, baseDir: string): ClusterConfig {
   return { advertiseUrl: advertiseUrl.replace(/\/+$/, ''), heartbeatSeconds, deadAfterSeconds, ...join };
 }
 
+function backupSection(root: Json, baseDir: string, dataDir: string): BackupConfig {
+  const backup = section(root, 'backup', '', ['dir', 'intervalHours', 'retention']);
+  const retention = section(backup, 'retention', 'backup', ['count', 'maxAgeDays']);
+  return {
+    dir: backup['dir'] === undefined ? resolve(dataDir, 'backups') : resolve(baseDir, text(backup, 'dir', 'backup')),
+    intervalHours: integer(backup, 'intervalHours', 'backup', 0, 24 * 366, CONFIG_DEFAULTS.backupIntervalHours),
+    retention: {
+      count: integer(retention, 'count', 'backup.retention', 1, 10_000, CONFIG_DEFAULTS.backupRetentionCount),
+      maxAgeDays: integer(retention, 'maxAgeDays', 'backup.retention', 1, 36_600, CONFIG_DEFAULTS.backupRetentionMaxAgeDays),
+    },
+  };
+}
+
 /**
  * Checks raw configuration (the parsed file) with environment overrides applied. Relative paths in
  * the file resolve against `baseDir` (the file's directory). Any problem → INVALID_ARGUMENT naming
@@ -246,7 +273,7 @@ export function parseConfig(raw: unknown, options: { baseDir?: string; env?: Rea
   if (!isObject(raw)) throw bad('(root)', 'must be a JSON object');
   const baseDir = options.baseDir ?? process.cwd();
   const root = withEnvironment(raw, options.env ?? {});
-  const top = ['dataDir', 'nodeId', 'api', 'health', 'limits', 'auth', 'log', 'store', 'cluster'];
+  const top = ['dataDir', 'nodeId', 'api', 'health', 'limits', 'auth', 'log', 'store', 'cluster', 'backup'];
   for (const k of Object.keys(root)) if (!top.includes(k)) throw bad(k, 'unknown key');
   const api = section(root, 'api', '', ['host', 'port', 'tls']);
   const tls = section(api, 'tls', 'api', ['certFile', 'keyFile', 'clientCaFile', 'minVersion']);
@@ -287,6 +314,7 @@ export function parseConfig(raw: unknown, options: { baseDir?: string; env?: Rea
     log: { level: oneOf(log, 'level', 'log', LOG_LEVELS, CONFIG_DEFAULTS.logLevel) },
     store: storeSection(root),
     cluster: clusterSection(root, baseDir),
+    backup: backupSection(root, baseDir, resolve(baseDir, text(root, 'dataDir', ''))),
   };
   return deepFreeze(config);
 }

@@ -10,6 +10,7 @@ import { CofferNode } from './coffer-node.ts';
 import { ChangeFollower, invalidationDispatcher } from '../cluster/follower/index.ts';
 import { Heartbeat } from '../cluster/registry/index.ts';
 import { AuditShipper } from '../cluster/audit-shipping/index.ts';
+import { BackupScheduler } from '../cluster/backup/index.ts';
 import type { JoinConfig } from '../cluster/attestation/index.ts';
 import type { Admitter } from '../cluster/join/index.ts';
 import { openPostgresStore, type Store } from '../store/index.ts';
@@ -182,6 +183,7 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
     createDirectory: principalDirectoryFactory({ tokenTtlSeconds: config.auth.tokenTtlSeconds, loginFailuresPerMinute: config.auth.loginFailuresPerMinute }),
     version: packageVersion(),
     deadAfterSeconds: config.cluster.deadAfterSeconds,
+    backupDir: config.backup.dir,
   });
   const api = createApp(services, { https, limits: config.limits, logger: options.logger ?? { level: config.log.level } });
   const health = createHealthApp(services);
@@ -203,6 +205,28 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
       api.log.warn({ err: error, component }, 'cluster background task failed; retrying');
     }),
   });
+  // Scheduled backups run while unsealed; in a cluster the lease record lets one node at a time write them.
+  let scheduler: BackupScheduler | undefined;
+  const removeBackupListener = config.backup.intervalHours === 0 ? () => true : node.addLifecycleListener({
+    unsealed: () => {
+      scheduler = new BackupScheduler({
+        store: node.store, barrier: node.barrier, nodeId: node.nodeId, dir: config.backup.dir,
+        intervalHours: config.backup.intervalHours, retention: config.backup.retention,
+        onBackup: (backup, pruned) => {
+          api.log.info({ backup: backup.name, records: backup.manifest.records.total, pruned }, 'scheduled backup written');
+        },
+        onError: (error) => {
+          api.log.warn({ err: error }, 'scheduled backup failed; retrying at the next check');
+        },
+      });
+      scheduler.start();
+    },
+    sealing: async () => {
+      const current = scheduler;
+      scheduler = undefined;
+      await current?.stop();
+    },
+  });
   let closing: Promise<void> | undefined;
   return {
     apiUrl,
@@ -214,6 +238,8 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
     close: () => (closing ??= (async () => {
       // Deregistered first, so clients stop choosing this node while it drains.
       await cluster.heartbeat.stop();
+      removeBackupListener();
+      await scheduler?.stop();
       await Promise.allSettled([api.close(), health.close()]);
       await node.close();
       await cluster.stop();
