@@ -38,7 +38,7 @@ import { explicitRoutes, routeKey, servedRoutes } from './route-inventory.ts';
 const CODES = {
   AD: 'ACCESS_DENIED', KN: 'KEY_NOT_FOUND', PN: 'PRINCIPAL_NOT_FOUND', JN: 'PROJECT_NOT_FOUND', NE: 'PROJECT_NOT_EMPTY',
   DF: 'CRYPTO_DECRYPT_FAILED', AR: 'AUTH_REQUIRED', AF: 'AUTH_FAILED', AI: 'DOMAIN_ALREADY_INITIALIZED', AU: 'DOMAIN_ALREADY_UNSEALED', NI: 'NOT_IMPLEMENTED',
-  QE: 'QUORUM_POLICY_EXISTS',
+  QE: 'QUORUM_POLICY_EXISTS', BN: 'BACKUP_NOT_FOUND',
   AN: 'APPROVAL_NOT_FOUND', NA: 'APPROVAL_NOT_APPROVER',
 } as const satisfies Record<string, ErrorCode>;
 
@@ -57,6 +57,10 @@ GET    /v1/auth/whoami                           none      | ok -- -- -- | ok --
 GET    /v1/cluster/nodes                         none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
 POST   /v1/principals                            none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
 POST   /v1/cluster/join-tokens                   none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+POST   /v1/backups                               none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+GET    /v1/backups                               none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+POST   /v1/backups/:name/verify                  none      | BN -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+POST   /v1/backups/:name/restore                 none      | BN -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
 GET    /v1/principals                            none      | ok -- -- -- | AD -- -- -- | ok -- -- -- | AD -- -- -- | AR AF
 GET    /v1/principals/:name                      principal | ok ok -- ok | ok PN -- PN | ok ok -- ok | ok PN -- PN | AR AF
 PATCH  /v1/principals/:name                      principal | ok ok -- ok | AD AD -- AD | AD AD -- AD | AD AD -- AD | AR AF
@@ -80,6 +84,10 @@ POST   /v1/keys/:keyId/min-decrypt-version       key       | -- AD AD KN | ok AD
 POST   /v1/keys/:keyId/shares                    key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
 DELETE /v1/keys/:keyId/shares/:principal         key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
 GET    /v1/keys/:keyId/public-key                key       | -- ok ok KN | ok ok ok KN | -- ok ok KN | ok ok ok KN | AR AF
+POST   /v1/keys/:keyId/export                    key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
+POST   /v1/keys/import-tokens                    project   | AD -- -- AD | ok -- -- AD | AD -- -- AD | ok -- -- AD | AR AF
+POST   /v1/keys/import                           project   | AD -- -- AD | ok -- -- AD | AD -- -- AD | ok -- -- AD | AR AF
+POST   /v1/keys/import-public                    project   | AD -- -- AD | ok -- -- AD | AD -- -- AD | ok -- -- AD | AR AF
 PUT    /v1/keys/:keyId/approval                  key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
 PUT    /v1/key-use/approver-keys                 none      | ok -- -- -- | ok -- -- -- | AD -- -- -- | ok -- -- -- | AR AF
 GET    /v1/key-use/approver-keys/:principal      none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
@@ -261,6 +269,10 @@ function approvalKeyPair(): ApprovalKeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   return { pem: publicKey.export({ format: 'pem', type: 'spki' }).toString(), privateKey };
 }
+
+/** Key transport: an RSA public key to export to, and an EC public key to import. */
+const TRANSPORT_RSA = { pem: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+const TRANSPORT_EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 /** Olivia and the matrix's officer approve each other's requests, one approval each. */
 const QUORUM_RULES = {
@@ -568,6 +580,11 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'GET /v1/cluster/nodes': () => ({ url: '/v1/cluster/nodes' }),
   'POST /v1/principals': (w) => ({ url: '/v1/principals', body: { name: w.unique('new'), role: 'user', projects: ['alpha'] } }),
   'POST /v1/cluster/join-tokens': () => ({ url: '/v1/cluster/join-tokens', body: { nodeName: 'node-new', expiresInSeconds: 60 } }),
+  'POST /v1/backups': () => ({ url: '/v1/backups' }),
+  'GET /v1/backups': () => ({ url: '/v1/backups' }),
+  // No such file: the matrix checks who may ask (a merge restore here would revive what later rows deleted).
+  'POST /v1/backups/:name/verify': () => ({ url: '/v1/backups/coffer-backup-none.cbk/verify' }),
+  'POST /v1/backups/:name/restore': () => ({ url: '/v1/backups/coffer-backup-none.cbk/restore', body: { mode: 'merge' } }),
   'GET /v1/principals': () => ({ url: '/v1/principals' }),
   'GET /v1/principals/:name': (_w, s) => ({ url: `/v1/principals/${principalFor(s)}` }),
   'PATCH /v1/principals/:name': async (w, s) => ({ url: `/v1/principals/${await w.freshPrincipal(s)}`, body: { projects: [projectFor(s)] } }),
@@ -608,6 +625,27 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
     return { url: `/v1/keys/${key.id}/shares/zed` };
   },
   'GET /v1/keys/:keyId/public-key': (w, s) => ({ url: `/v1/keys/${w.keyFor('ec', s).id}/public-key` }),
+  // Key transport: an exportable key in the scene's relation, exported to an RSA public key.
+  'POST /v1/keys/:keyId/export': async (w, s) => {
+    const owner = w.ownerFor(s);
+    const created = await w.must(owner, 'POST', '/v1/keys', { project: owner === 'bob' ? 'beta' : 'alpha', name: w.unique('portable'), ...SPECS.aes, exportable: true });
+    const id = String(created['id']);
+    if (s.relation === 'shared') await w.must('bob', 'POST', `/v1/keys/${id}/shares`, { principal: s.caller });
+    return { url: `/v1/keys/${id}/export`, body: { wrappingPublicKey: TRANSPORT_RSA.pem, algorithm: 'RSA_AES_KEY_WRAP_SHA_256' } };
+  },
+  'POST /v1/keys/import-tokens': (_w, s) => ({ url: '/v1/keys/import-tokens', body: { project: projectFor(s), spec: 'AES_256', wrappingAlgorithm: 'RSAES_OAEP_SHA_256' } }),
+  // Users and services get a token of their own (for alpha); anyone else names one that does not exist.
+  'POST /v1/keys/import': async (w, s) => {
+    let importToken: string = randomUUID();
+    let wrappedMaterial = randomBytes(384).toString('base64');
+    if (s.caller === CALLERS.user || s.caller === CALLERS.service) {
+      const token = await w.must(s.caller, 'POST', '/v1/keys/import-tokens', { project: 'alpha', spec: 'AES_256', wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+      importToken = String(token['importToken']);
+      wrappedMaterial = publicEncrypt({ key: String(token['wrappingPublicKey']), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32)).toString('base64');
+    }
+    return { url: '/v1/keys/import', body: { importToken, project: projectFor(s), name: w.unique('imported'), ...SPECS.aes, wrappedMaterial } };
+  },
+  'POST /v1/keys/import-public': (w, s) => ({ url: '/v1/keys/import-public', body: { project: projectFor(s), name: w.unique('public'), ...SPECS.ec, publicKey: TRANSPORT_EC_PEM } }),
   'GET /v1/openapi.json': () => ({ url: '/v1/openapi.json' }),
   ...KEY_USE_BUILDERS,
   'PUT /v1/quorum/approval-key': () => ({ url: '/v1/quorum/approval-key', body: { publicKey: approvalKeyPair().pem } }),

@@ -38,6 +38,8 @@ interface Fixture {
 }
 
 const MESSAGE = Buffer.from('release 1.2.3').toString('base64');
+/** A valid public key for import-public's template (only its mutations are sent). */
+const BAD_INPUT_EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 const CONTEXT = { purpose: 'bad-input' };
 const ADMIN = { adminPassword: PASSWORD };
 
@@ -90,6 +92,10 @@ const TEMPLATES: Readonly<Record<string, (f: Fixture) => Template>> = {
   'GET /v1/auth/whoami': () => ({ as: 'ursula' }),
   'GET /v1/cluster/nodes': () => ({ as: 'ursula' }),
   'POST /v1/cluster/join-tokens': () => ({ as: 'olivia', body: { nodeName: 'node-new', expiresInSeconds: 600 } }),
+  'POST /v1/backups': () => ({ as: 'olivia' }),
+  'GET /v1/backups': () => ({ as: 'olivia' }),
+  'POST /v1/backups/:name/verify': () => ({ as: 'olivia', params: { name: 'coffer-backup-none.cbk' } }),
+  'POST /v1/backups/:name/restore': () => ({ as: 'olivia', params: { name: 'coffer-backup-none.cbk' }, body: { mode: 'merge' } }),
   'POST /v1/principals': () => ({ as: 'olivia', body: { name: 'newcomer', role: 'user', projects: ['alpha'], defaultProject: 'alpha', certificates: [{ fingerprint: 'cd'.repeat(32), subject: 'CN=newcomer' }], password: PASSWORD } }),
   'GET /v1/principals': () => ({ as: 'olivia', query: { after: 'a', limit: '10' } }),
   'GET /v1/principals/:name': () => ({ as: 'olivia', params: { name: 'ursula' } }),
@@ -114,6 +120,10 @@ const TEMPLATES: Readonly<Record<string, (f: Fixture) => Template>> = {
   'POST /v1/keys/:keyId/shares': (f) => ({ as: 'ursula', params: victim(f), body: { principal: 'olivia' } }),
   'DELETE /v1/keys/:keyId/shares/:principal': (f) => ({ as: 'ursula', params: { ...victim(f), principal: 'olivia' } }),
   'GET /v1/keys/:keyId/public-key': (f) => ({ as: 'ursula', params: { keyId: f.keys.ec.id }, query: { version: '1' } }),
+  'POST /v1/keys/:keyId/export': (f) => ({ as: 'ursula', params: victim(f), body: { wrappingKeyId: f.keys.wrap.id, algorithm: 'RSA_AES_KEY_WRAP_SHA_256', version: 1 } }),
+  'POST /v1/keys/import-tokens': () => ({ as: 'ursula', body: { project: 'alpha', spec: 'AES_256', wrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256', wrappingKeyBits: 3072, preserveId: false } }),
+  'POST /v1/keys/import': (f) => ({ as: 'ursula', body: { importToken: randomUUID(), project: 'alpha', name: 'byok', spec: 'AES_256', usage: 'ENCRYPT_DECRYPT', description: 'd', tags: { team: 'x' }, wrappedMaterial: f.wrappedMaterial } }),
+  'POST /v1/keys/import-public': () => ({ as: 'ursula', body: { project: 'alpha', name: 'verifier', spec: 'EC_P256', usage: 'SIGN_VERIFY', description: 'd', tags: { team: 'x' }, publicKey: BAD_INPUT_EC_PEM } }),
   'PUT /v1/keys/:keyId/approval': (f) => ({ as: 'ursula', params: victim(f), body: { approval: { threshold: 1, approvers: ['olivia'], rejectionEnds: true, sealed: false } } }),
   'PUT /v1/key-use/approver-keys': () => ({ as: 'ursula', body: { signingKey: generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString(), shareKey: randomBytes(32).toString('base64url') } }),
   'GET /v1/key-use/approver-keys/:principal': () => ({ as: 'ursula', params: { principal: 'olivia' } }),
@@ -731,10 +741,17 @@ async function routeInfos(node: Node, fixture: Fixture): Promise<{ infos: RouteI
   return { infos, missing };
 }
 
+/** Whether another route of `method` serves this concrete path (GET /v1/keys/import is GET /v1/keys/:keyId). */
+function servedByPattern(node: Node, method: string, path: string): boolean {
+  return explicitRoutes(node.server.app).some((route) => route.method === method
+    && new RegExp(`^${route.url.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`).test(path));
+}
+
 function wrongMethods(node: Node, info: RouteInfo): Attempt[] {
   const url = urlOf(info.route.url, info.template.params, info.template.query);
+  const path = url.split('?')[0] ?? url;
   return ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
-    .filter((method) => !node.server.app.hasRoute({ method, url: info.route.url }))
+    .filter((method) => !node.server.app.hasRoute({ method, url: info.route.url }) && !servedByPattern(node, method, path))
     .map((method) => ({ category: 'wrong method', label: method, method, url, as: info.template.as, expect: ['METHOD_NOT_ALLOWED'] as const }));
 }
 

@@ -2,6 +2,7 @@
 // the API is: domain, auth, principals, projects, keys, crypto, quorum, keyUse, cluster.
 import { CofferError } from '../core/errors.ts';
 import { AuthApi, PrincipalApi, ProjectApi } from './identity-api.ts';
+import { BackupApi } from './backup-api.ts';
 import { CryptoApi } from './crypto-api.ts';
 import { DomainApi } from './domain-api.ts';
 import { ClusterApi } from './cluster-api.ts';
@@ -73,6 +74,7 @@ export class CofferClient {
   readonly quorum: QuorumApi;
   readonly keyUse: KeyUseApi;
   readonly cluster: ClusterApi;
+  readonly backups: BackupApi;
   readonly #http: ClusterTransport;
 
   constructor(options: CofferClientOptions) {
@@ -102,6 +104,7 @@ export class CofferClient {
     this.quorum = new QuorumApi(this.#http);
     this.keyUse = new KeyUseApi(pinned, timeoutMs);
     this.cluster = new ClusterApi(this.#http);
+    this.backups = new BackupApi(this.#http);
   }
 
   /** The first node's base URL (domain and key-use calls go there). */

@@ -90,6 +90,31 @@ export class KeyApi {
     return { ...answer, der: decodeBase64(answer.der, 'der') };
   }
 
+  /**
+   * Exports an exportable key version wrapped under one of your WRAP_UNWRAP keys (`wrappingKeyId`) or to
+   * an RSA public key (`wrappingPublicKey`, SPKI PEM). Under a quorum policy for key.export: QUORUM_REQUIRED.
+   */
+  async export(ref: KeyRef, request: ExportKeyRequest): Promise<ExportedKey> {
+    const id = await this.#idOf(ref);
+    const answer = (await this.#http.send('POST', `/v1/keys/${id}/export`, { body: request })) as Omit<ExportedKey, 'wrappedKey'> & { wrappedKey: string };
+    return { ...answer, wrappedKey: decodeBase64(answer.wrappedKey, 'wrappedKey') };
+  }
+
+  /** An import token: an RSA public key to wrap material to, valid 24 hours for one import. */
+  async importToken(request: ImportTokenRequest): Promise<ImportToken> {
+    return (await this.#http.send('POST', '/v1/keys/import-tokens', { body: request })) as ImportToken;
+  }
+
+  /** Imports material wrapped to an import token's public key; the new key is non-exportable. */
+  async importWrapped(request: TokenImportRequest): Promise<KeyMetadata> {
+    return (await this.#http.send('POST', '/v1/keys/import', { body: { ...request, wrappedMaterial: encodeBase64(request.wrappedMaterial) } })) as KeyMetadata;
+  }
+
+  /** A key from its public half alone (SPKI PEM): it verifies (and RSA-encrypts), never signs or decrypts. */
+  async importPublic(request: PublicKeyImportRequest): Promise<KeyMetadata> {
+    return (await this.#http.send('POST', '/v1/keys/import-public', { body: request })) as KeyMetadata;
+  }
+
   async #idOf(ref: KeyRef): Promise<string> {
     const parsed = parseKeyRef(ref);
     return 'id' in parsed ? parsed.id : (await this.get(parsed)).id;
@@ -100,3 +125,63 @@ export class KeyApi {
     return (await this.#http.send(method, `/v1/keys/${id}${suffix}`, body === undefined ? {} : { body })) as KeyMetadata;
   }
 }
+
+export interface ExportKeyRequest {
+  readonly algorithm: 'AES_KWP' | 'RSA_AES_KEY_WRAP_SHA_256' | 'RSAES_OAEP_SHA_256';
+  readonly wrappingKeyId?: string;
+  readonly wrappingPublicKey?: string;
+  readonly version?: number;
+}
+
+export interface ExportedKey {
+  readonly wrappedKey: Uint8Array;
+  readonly keyId: string;
+  readonly keyVersion: number;
+  readonly algorithm: string;
+  readonly wrappingKeyId?: string;
+  readonly wrappingKeyVersion?: number;
+  readonly wrappingKeyFingerprint?: string;
+}
+
+export interface ImportTokenRequest {
+  readonly project: string;
+  readonly spec: KeySpecName;
+  readonly wrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256' | 'RSAES_OAEP_SHA_256';
+  readonly wrappingKeyBits?: 3072 | 4096;
+  /** For a replica from another cluster (quorum class key.import-foreign). */
+  readonly preserveId?: boolean;
+}
+
+export interface ImportToken {
+  readonly importToken: string;
+  readonly wrappingPublicKey: string;
+  readonly wrappingPublicKeyFingerprint: string;
+  readonly wrappingAlgorithm: string;
+  readonly spec: string;
+  readonly project: string;
+  readonly preserveId: boolean;
+  readonly expiresAt: string;
+}
+
+interface ImportedKeyFields {
+  readonly project: string;
+  readonly name: string;
+  readonly spec: KeySpecName;
+  readonly usage: KeyUsageName;
+  readonly description?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface TokenImportRequest extends ImportedKeyFields {
+  readonly importToken: string;
+  /** Raw bytes (symmetric) or PKCS#8 DER (asymmetric), wrapped to the token's public key. */
+  readonly wrappedMaterial: Uint8Array;
+}
+
+export interface PublicKeyImportRequest extends ImportedKeyFields {
+  /** SPKI PEM. */
+  readonly publicKey: string;
+}
+
+type KeySpecName = CreateKeyRequest['spec'];
+type KeyUsageName = CreateKeyRequest['usage'];

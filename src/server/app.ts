@@ -15,10 +15,12 @@ import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
 import { RouteCatalogue } from './route-catalogue.ts';
 import './request-context.ts';
 import { authRoutes } from './v1/auth-routes.ts';
+import { backupRoutes } from './v1/backup-routes.ts';
 import { clusterRoutes } from './v1/cluster-routes.ts';
 import { cryptoRoutes } from './v1/crypto-routes.ts';
 import { domainRoutes } from './v1/domain-routes.ts';
 import { keyRoutes } from './v1/key-routes.ts';
+import { keyTransportRoutes } from './v1/key-transport-routes.ts';
 import { principalRoutes, projectRoutes } from './v1/principal-routes.ts';
 import { keyUseRoutes } from './v1/key-use-routes.ts';
 import { joinRoutes } from './v1/join-routes.ts';
@@ -184,11 +186,13 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
   principalRoutes(app, context);
   projectRoutes(app, context);
   keyRoutes(app, context);
+  keyTransportRoutes(app, context);
   quorumRoutes(app, context);
   keyUseRoutes(app, context);
   joinRoutes(app, context);
   cryptoRoutes(app, context);
   clusterRoutes(app, context);
+  backupRoutes(app, context);
   vssmRoutes(app, context);
 
   let document: Record<string, unknown> | undefined;

@@ -9,12 +9,15 @@ import type { KeyEngine } from '../core/engine/index.ts';
 import type { Barrier } from '../barrier/index.ts';
 import type { Store } from '../store/index.ts';
 import { NodeRegistry, type NodeRecord } from '../cluster/registry/index.ts';
+import { join, dirname } from 'node:path';
 import { applyPendingOfficer } from './bootstrap-officer.ts';
+import { BackupService } from './backup-service.ts';
 import type { CofferNode } from './coffer-node.ts';
 import { PrincipalDirectory } from './identity/index.ts';
 import { HttpMetrics } from './http-metrics.ts';
 import { KeyInventory } from './key-inventory.ts';
 import { createKeyUseService } from './key-use-wiring.ts';
+import { ImportTokenService } from './import-tokens.ts';
 import { quorumOperations } from './quorum-operations.ts';
 
 export type DirectoryFactory = (parts: { readonly store: Store; readonly barrier: Barrier; readonly audit: AuditSink }) => PrincipalDirectory;
@@ -39,20 +42,27 @@ export class NodeServices {
   /** The cluster's node records in the (shared) store: GET /v1/cluster/nodes reads them. */
   readonly registry: NodeRegistry;
   readonly #createDirectory: DirectoryFactory;
+  /** Backups (src/server/backup-service.ts), in the configured directory or `backups/` in the data directory. */
+  readonly backups: BackupService;
   /** Keyed by the journal of the current unsealed period: a new journal means a new directory. */
   #current: CurrentDirectory | undefined;
   /** Same key: the service remembers committed record versions, so it must outlive one request. */
   #quorum: { readonly audit: AuditSink; readonly service: QuorumService } | undefined;
   /** Same key: the key-use service holds requests' ephemeral keys in memory, so it lives for the unsealed period. */
   #keyUse: { readonly audit: AuditSink; readonly service: KeyUseService } | undefined;
+  /** Same key: import tokens (BYOK) are sealed by the barrier of the current unsealed period. */
+  #importTokens: { readonly audit: AuditSink; readonly service: ImportTokenService } | undefined;
 
-  constructor(node: CofferNode, options: { createDirectory?: DirectoryFactory; metrics?: HttpMetrics; version?: string; deadAfterSeconds?: number } = {}) {
+  constructor(node: CofferNode, options: { createDirectory?: DirectoryFactory; metrics?: HttpMetrics; version?: string; deadAfterSeconds?: number; backupDir?: string } = {}) {
     this.node = node;
     this.registry = new NodeRegistry({ store: node.store, ...(options.deadAfterSeconds === undefined ? {} : { deadAfterSeconds: options.deadAfterSeconds }) });
     this.#createDirectory = options.createDirectory ?? principalDirectoryFactory();
     this.metrics = options.metrics ?? new HttpMetrics();
     this.keys = new KeyInventory(node);
     this.version = options.version ?? '0.0.0';
+    this.backups = new BackupService(node, options.backupDir ?? join(dirname(node.journalPath), 'backups'), () => {
+      this.invalidateIdentity();
+    });
   }
 
   /** The key engine; DOMAIN_SEALED / DOMAIN_UNINITIALIZED unless the node is unsealed. */
@@ -121,6 +131,15 @@ export class NodeServices {
       this.#keyUse = { audit, service: createKeyUseService(this.node, audit, () => this.directory()) };
     }
     return this.#keyUse.service;
+  }
+
+  /** The BYOK import-token service of the current unsealed period (DOMAIN_SEALED otherwise). */
+  importTokens(): ImportTokenService {
+    const audit = this.node.audit;
+    if (this.#importTokens?.audit !== audit) {
+      this.#importTokens = { audit, service: new ImportTokenService({ store: this.node.store, barrier: this.node.barrier, audit }) };
+    }
+    return this.#importTokens.service;
   }
 
   async #open(audit: AuditSink): Promise<PrincipalDirectory> {

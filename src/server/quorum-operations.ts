@@ -1,7 +1,8 @@
 // The operations a quorum token runs, one handler per class that has an operation in this version:
 // each checks the parameters when the token is requested and runs the operation, as its requester,
-// once the token is spent (node.admit issues a join token: join-wiring.ts). policy.change, backup.restore
-// and custodian.change may appear in a policy but have no operation yet, so requesting them is INVALID_ARGUMENT (the quorum service).
+// once the token is spent (node.admit issues a join token: join-wiring.ts; backup.restore restores a
+// backup: backup-service.ts). policy.change and custodian.change may appear in a policy but have no
+// operation yet, so requesting them is INVALID_ARGUMENT (the quorum service).
 import { checkQuorumPassword, type QuorumOperationHandler, type QuorumOperationHandlers, type QuorumParameters } from '../approvals/quorum/index.ts';
 import type { Caller, KeyEngine, Role } from '../core/engine/index.ts';
 import { CofferError } from '../core/errors.ts';
@@ -12,6 +13,8 @@ import type { PrincipalDirectory } from './identity/index.ts';
 import type { KeyInventory } from './key-inventory.ts';
 import { nodeAdmitOperation } from './join-wiring.ts';
 import { keyOperations } from './quorum-key-operations.ts';
+import type { ImportTokenService } from './import-tokens.ts';
+import { checkRestoreMode, type BackupService } from './backup-service.ts';
 import { passwordBindingOf, passwordOf, requireFields, requireNoSecret } from './quorum-parameters.ts';
 
 /** What the handlers run against: the directory of the current unsealed period and the key engine. */
@@ -21,6 +24,9 @@ export interface QuorumOperationContext {
   readonly keys: Pick<KeyInventory, 'projectHasKeys'>;
   /** node.admit issues join tokens on this node. */
   readonly node: CofferNode;
+  /** backup.restore restores from this node's backup directory (absent: the class has no handler). */
+  readonly backups?: BackupService;  /** key.import-foreign spends an import token. */
+  importTokens(): ImportTokenService;
 }
 
 const OFFICERS: readonly Role[] = ['officer'];
@@ -140,6 +146,28 @@ function projectDelete(context: QuorumOperationContext): QuorumOperationHandler 
   };
 }
 
+/** backup.restore: the parameters name the file (or its manifest digest) and the mode; the file is checked when requested and restored at apply. */
+function backupRestore(backups: BackupService): QuorumOperationHandler {
+  const refOf = (parameters: QuorumParameters): string => {
+    const ref = parameters['backup'];
+    if (typeof ref !== 'string' || ref.length > 256) throw new CofferError('INVALID_ARGUMENT', 'backup must name a backup file or its manifest digest');
+    return ref;
+  };
+  return {
+    requesterRoles: OFFICERS,
+    validate: async (_caller, parameters) => {
+      requireFields(parameters, ['backup', 'mode']);
+      checkRestoreMode(parameters['mode']);
+      await backups.check(refOf(parameters));
+    },
+    // The apply answer's schema is an allowlist of result shapes: the restore's counts go to the audit entry (backup.restore).
+    run: async (caller, parameters) => {
+      await backups.restore(caller, refOf(parameters), checkRestoreMode(parameters['mode']));
+      return null;
+    },
+  };
+}
+
 /** The handler table the node's quorum service is built with. */
 export function quorumOperations(context: QuorumOperationContext): QuorumOperationHandlers {
   return {
@@ -150,5 +178,6 @@ export function quorumOperations(context: QuorumOperationContext): QuorumOperati
     'project.delete': projectDelete(context),
     'node.admit': nodeAdmitOperation(context),
     ...keyOperations(context),
+    ...(context.backups === undefined ? {} : { 'backup.restore': backupRestore(context.backups) }),
   };
 }

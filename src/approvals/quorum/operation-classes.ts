@@ -3,7 +3,7 @@
 export const QUORUM_OPERATIONS = [
   'principal.create', 'principal.delete', 'principal.password-reset', 'principal.role-change',
   'project.delete', 'policy.change', 'key.delete', 'key.export', 'backup.restore', 'custodian.change',
-  'node.admit', 'quorum.policy-change',
+  'node.admit', 'quorum.policy-change', 'key.import-foreign',
 ] as const;
 
 export type QuorumOperation = (typeof QUORUM_OPERATIONS)[number];

@@ -9,11 +9,12 @@ import {
 import type { EncryptionAlgorithm, SignatureFormat, SignInput, SigningAlgorithm } from '../algorithms/names.ts';
 import { CofferError, decryptFailed } from '../errors.ts';
 import { authorizeRandom } from './authorization.ts';
-import { keyUseDigest, openSealedMaterial, requireApprovedUse, type ApprovedUse } from './approved-use.ts';
+import { approvalRequired, keyUseDigest, openSealedMaterial, requireApprovedUse, type ApprovedUse } from './approved-use.ts';
 import type { KeyRecord, KeyVersionRecord } from '../key-record.ts';
 import type { Caller } from './caller.ts';
 import { decodeHeader, encodeHeader } from './ciphertext-format.ts';
-import { sha256Hex, type AuditScope, type EngineContext, type KeyRef } from './engine-context.ts';
+import { missingMaterial, sha256Hex, type AuditScope, type EngineContext, type KeyRef } from './engine-context.ts';
+import { parseWrappingPublicKey, REPLICA_FORMAT, type KeyReplica } from './key-transport.ts';
 import { canonicalContext, requireBytes, requireInteger } from './input-validation.ts';
 import { acceptedVersions, requireUsable, selectDecryptVersion, selectVersion } from './key-state.ts';
 
@@ -31,6 +32,7 @@ export interface VerifyResult { readonly valid: boolean; readonly keyId: string;
 export interface MacResult { readonly mac: Buffer; readonly keyId: string; readonly keyVersion: number }
 export interface DataKeyResult { readonly plaintext?: Buffer; readonly ciphertext: Buffer; readonly keyId: string; readonly keyVersion: number }
 export interface WrapResult { readonly wrappedKey: Buffer; readonly wrappingKeyId: string; readonly wrappingKeyVersion: number; readonly targetKeyId: string; readonly targetKeyVersion: number }
+export interface PublicKeyExportResult { readonly wrappedKey: Buffer; readonly wrappingKeyFingerprint: string; readonly algorithm: string; readonly targetKeyId: string; readonly targetKeyVersion: number }
 export interface PublicKeyResult { readonly keyId: string; readonly keyVersion: number; readonly spec: string; readonly der: Buffer; readonly pem: string }
 
 export interface SignRequest {
@@ -233,32 +235,100 @@ export class CryptoOperations {
     });
   }
 
-  /** Exports an exportable key's current version wrapped under a WRAP_UNWRAP key. */
-  wrapKey(caller: Caller, wrappingRef: KeyRef, targetRef: KeyRef, options: { algorithm: string }): Promise<WrapResult> {
+  /**
+   * Exports an exportable key's version (default: the current one) wrapped under a WRAP_UNWRAP key.
+   * A key with an approval policy needs a grant for exactly this wrapping key and algorithm, which
+   * binds its current version: any other version is APPROVAL_MISMATCH.
+   */
+  wrapKey(caller: Caller, wrappingRef: KeyRef, targetRef: KeyRef, options: { algorithm: string; version?: number }): Promise<WrapResult> {
     return this.#ctx.audited(caller, 'crypto.wrap-key', {}, async (scope) => {
       const algorithm = resolveWrappingAlgorithm(options.algorithm);
-      const targetScope: AuditScope = {};
-      const target = await this.#ctx.load(caller, targetRef, 'manage', targetScope);
-      scope.detail = { targetKeyId: target.record.id };
-      requireUsable(target.record);
-      if (!target.record.exportable) throw new CofferError('KEY_NOT_EXPORTABLE', 'the key is not exportable');
+      const target = await this.#exportTarget(caller, targetRef, scope);
       const { record } = await this.#ctx.load(caller, wrappingRef, 'use', scope);
       requireUsable(record);
       checkOperation(record.spec, record.usage, 'WRAP', algorithm);
       const version = selectVersion(record, record.currentVersion);
-      const targetVersion = selectVersion(target.record, target.record.currentVersion);
+      const targetVersion = selectVersion(target, options.version === undefined ? target.currentVersion : requireInteger(options.version, 'version', 1, 2 ** 31));
       scope.keyVersion = version.version;
-      scope.detail = { targetKeyId: target.record.id, targetKeyVersion: targetVersion.version };
+      scope.detail = { targetKeyId: target.id, targetKeyVersion: targetVersion.version };
       scope.inputDigest = keyUseDigest.export(record.id, options.algorithm);
-      const grant = requireApprovedUse(caller, target.record, 'export', targetVersion.version, scope.inputDigest);
-      const material = targetMaterial(target.record, targetVersion, grant);
+      const grant = requireApprovedUse(caller, target, 'export', targetVersion.version, scope.inputDigest);
+      const material = targetMaterial(target, targetVersion, grant);
       try {
         const wrappedKey = wrap(this.#ctx.preparedPublic(record, version), algorithm, material);
-        return { wrappedKey, wrappingKeyId: record.id, wrappingKeyVersion: version.version, targetKeyId: target.record.id, targetKeyVersion: targetVersion.version };
+        return { wrappedKey, wrappingKeyId: record.id, wrappingKeyVersion: version.version, targetKeyId: target.id, targetKeyVersion: targetVersion.version };
       } finally {
         if (material !== targetVersion.material) material.fill(0);
       }
     });
+  }
+
+  /**
+   * Exports an exportable key's version wrapped to an RSA public key the caller supplies (an external
+   * HSM's or openssl's), with RSA_AES_KEY_WRAP_SHA_256 or (small keys) RSAES_OAEP_SHA_256. The
+   * approval digest names the key by `spki:<fingerprint>` in place of a wrapping key id.
+   */
+  exportToPublicKey(caller: Caller, targetRef: KeyRef, options: { publicKey: string | Uint8Array; algorithm: string; version?: number }): Promise<PublicKeyExportResult> {
+    return this.#ctx.audited(caller, 'crypto.export-key', {}, async (scope) => {
+      const algorithm = resolveWrappingAlgorithm(options.algorithm);
+      if (algorithm === 'AES_KWP') throw new CofferError('INCOMPATIBLE_ALGORITHM', 'a public wrapping key needs RSA_AES_KEY_WRAP_SHA_256 or RSAES_OAEP_SHA_256');
+      const wrapping = parseWrappingPublicKey(options.publicKey);
+      const target = await this.#exportTarget(caller, targetRef, scope);
+      const targetVersion = selectVersion(target, options.version === undefined ? target.currentVersion : requireInteger(options.version, 'version', 1, 2 ** 31));
+      scope.keyVersion = targetVersion.version;
+      scope.detail = { wrappingKeyFingerprint: wrapping.fingerprint, algorithm };
+      scope.inputDigest = keyUseDigest.export(`spki:${wrapping.fingerprint}`, options.algorithm);
+      const grant = requireApprovedUse(caller, target, 'export', targetVersion.version, scope.inputDigest);
+      const material = targetMaterial(target, targetVersion, grant);
+      try {
+        const wrappedKey = wrap(wrapping.prepared, algorithm, material);
+        return { wrappedKey, wrappingKeyFingerprint: wrapping.fingerprint, algorithm, targetKeyId: target.id, targetKeyVersion: targetVersion.version };
+      } finally {
+        if (material !== targetVersion.material) material.fill(0);
+      }
+    });
+  }
+
+  /**
+   * Every version of a key, exportable or not, wrapped (RSA_AES_KEY_WRAP_SHA_256) to another cluster's
+   * import-token public key. Never offered as a route: only the officer quorum class key.export runs it,
+   * once M officers approved the exact key and target fingerprint. Keys under an approval policy stay
+   * where they are (APPROVAL_REQUIRED): their approvers' control would not travel with them.
+   */
+  exportReplica(caller: Caller, targetRef: KeyRef, options: { publicKey: string | Uint8Array; fingerprint: string }): Promise<KeyReplica> {
+    return this.#ctx.audited(caller, 'key.export-replica', {}, async (scope) => {
+      const wrapping = parseWrappingPublicKey(options.publicKey);
+      if (wrapping.fingerprint !== options.fingerprint) throw new CofferError('APPROVAL_MISMATCH', 'the public key is not the one the fingerprint names');
+      const { record } = await this.#ctx.load(caller, targetRef, 'manage', scope);
+      requireUsable(record);
+      if (record.policy.approval !== undefined || record.seal !== undefined) throw approvalRequired();
+      scope.keyVersion = record.currentVersion;
+      scope.detail = { wrappingKeyFingerprint: wrapping.fingerprint, versions: record.versions.length };
+      const versions = record.versions.map((v) => {
+        if (v.material === undefined) throw missingMaterial(record, v);
+        return { version: v.version, createdAt: v.createdAt, wrappedMaterial: wrap(wrapping.prepared, 'RSA_AES_KEY_WRAP_SHA_256', v.material).toString('base64') };
+      });
+      return {
+        format: REPLICA_FORMAT,
+        key: {
+          id: record.id, name: record.name, project: record.project, spec: record.spec, usage: record.usage, description: record.description,
+          tags: record.tags, currentVersion: record.currentVersion, minDecryptVersion: record.minDecryptVersion,
+        },
+        wrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256',
+        wrappingKeyFingerprint: wrapping.fingerprint,
+        versions,
+      };
+    });
+  }
+
+  /** The key to export: the caller manages it (owner), it is usable and exportable. */
+  async #exportTarget(caller: Caller, targetRef: KeyRef, scope: AuditScope): Promise<KeyRecord> {
+    const targetScope: AuditScope = {};
+    const target = await this.#ctx.load(caller, targetRef, 'manage', targetScope);
+    scope.detail = { targetKeyId: target.record.id };
+    requireUsable(target.record);
+    if (!target.record.exportable) throw new CofferError('KEY_NOT_EXPORTABLE', 'the key is not exportable');
+    return target.record;
   }
 
   /** The public half (SPKI) of an asymmetric key version, for offline verification or encryption. */
@@ -289,7 +359,7 @@ export class CryptoOperations {
 /** The material to export: stored, or opened from its seal with the grant's key-approval key. */
 function targetMaterial(record: KeyRecord, version: KeyVersionRecord, grant: ApprovedUse | undefined): Uint8Array {
   if (version.material !== undefined) return version.material;
-  if (version.sealedMaterial === undefined) throw new CofferError('KEY_DESTROYED', 'the key material has been destroyed');
+  if (version.sealedMaterial === undefined) throw missingMaterial(record, version);
   if (grant === undefined) throw new CofferError('APPROVAL_REQUIRED', 'the key is sealed: a use needs its approvers’ released shares');
   return openSealedMaterial(grant.keyApprovalKey(), record.id, version.version, version.sealedMaterial);
 }

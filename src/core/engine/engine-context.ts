@@ -193,7 +193,7 @@ export class EngineContext {
     const cacheKey = `${record.id}/${version.version}`;
     let prepared = this.#prepared.get(cacheKey);
     if (prepared === undefined) {
-      if (version.material === undefined) throw new CofferError('KEY_DESTROYED', 'the key material has been destroyed');
+      if (version.material === undefined) throw missingMaterial(record, version);
       prepared = prepareKey(record.spec, version.material);
       this.#prepared.set(cacheKey, prepared);
     }
@@ -231,4 +231,12 @@ export class EngineContext {
       }
     }
   }
+}
+
+/** A version without material: destroyed, or (a key imported from its public half) never had any. */
+export function missingMaterial(record: KeyRecord, version: KeyVersionRecord): CofferError {
+  if (record.state !== 'DESTROYED' && version.publicKey !== undefined) {
+    return new CofferError('KEY_PUBLIC_ONLY', 'the key holds only a public key: it can verify and encrypt, not sign, decrypt or export');
+  }
+  return new CofferError('KEY_DESTROYED', 'the key material has been destroyed');
 }

@@ -1,8 +1,9 @@
 // Key lifecycle: create, import, describe, list, rotate, enable/disable, deletion with a waiting
 // period, minimum decrypt version, sharing, and metadata updates. Every call is audited.
 import { randomUUID } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import {
-  checkSpecUsage, generateKeyMaterialAsync, importKeyMaterial, resolveKeySpec, resolveKeyUsage,
+  checkSpecUsage, generateKeyMaterialAsync, importKeyMaterial, prepareKey, preparePublicKey, resolveKeySpec, resolveKeyUsage,
   resolveWrappingAlgorithm, unwrap,
 } from '../algorithms/index.ts';
 import { CofferError } from '../errors.ts';
@@ -16,7 +17,8 @@ import type { Caller } from './caller.ts';
 import type { AuditScope, EngineContext, KeyRef } from './engine-context.ts';
 import { optionalBoolean, optionalString, requireBytes, requireInteger, requireName, requireTags } from './input-validation.ts';
 import { toMetadata, type KeyMetadata } from './key-metadata.ts';
-import { requireUsable, selectVersion } from './key-state.ts';
+import { isPublicOnly, requireUsable, selectVersion } from './key-state.ts';
+import { type KeyReplica } from './key-transport.ts';
 
 export interface CreateKeyInput {
   readonly project: string;
@@ -38,6 +40,26 @@ export interface ImportKeyInput extends CreateKeyInput {
   readonly wrappedMaterial: Uint8Array;
 }
 
+export interface TokenImportInput extends CreateKeyInput {
+  /** Raw bytes (symmetric) or PKCS#8 DER (asymmetric), wrapped to the import token's public key. */
+  readonly wrappedMaterial: Uint8Array;
+}
+
+/** An import token the server has spent (single use) and opened from its barrier-sealed record. */
+export interface OpenedImportToken {
+  readonly id: string;
+  readonly project: string;
+  /** The spec of the key the token was issued for. */
+  readonly spec: KeySpec;
+  readonly wrappingAlgorithm: string;
+  /** The token's own RSA key: its spec and PKCS#8 private key. */
+  readonly keySpec: KeySpec;
+  readonly privateKey: Uint8Array;
+  /** SHA-256 (hex) of the token's SPKI public key. */
+  readonly fingerprint: string;
+  readonly preserveId: boolean;
+}
+
 export interface UpdateKeyInput {
   readonly description?: string;
   readonly tags?: Readonly<Record<string, string>>;
@@ -56,6 +78,9 @@ export const MAX_DELETION_DAYS = 30;
 const DAY_MS = 86_400_000;
 const MAX_WRAPPED_BYTES = 16_384;
 const MAX_LIST = 1000;
+/** A replica is one quorum parameter set (64 KiB): a few dozen versions at most. */
+const MAX_REPLICA_VERSIONS = 64;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class KeyManager {
   readonly #ctx: EngineContext;
@@ -239,6 +264,77 @@ export class KeyManager {
     });
   }
 
+  /**
+   * BYOK: imports material wrapped to an import token's public key. The caller's server has already
+   * spent the token (single use) and opened its private key; the key is created non-exportable.
+   */
+  importWithToken(caller: Caller, input: TokenImportInput, token: OpenedImportToken): Promise<KeyMetadata> {
+    return this.#ctx.audited(caller, 'key.import', {}, async (scope) => {
+      const { spec, usage } = this.#validateCreate(caller, input, scope);
+      scope.detail = { ...scope.detail, importTokenId: token.id, wrappingAlgorithm: token.wrappingAlgorithm };
+      requireTokenFits(token, spec, input.project);
+      const wrapped = requireBytes(input.wrappedMaterial, 'wrappedMaterial', MAX_WRAPPED_BYTES, 1);
+      const material = unwrap(prepareKey(token.keySpec, token.privateKey), resolveWrappingAlgorithm(token.wrappingAlgorithm), wrapped);
+      try {
+        const version = this.#version(1, 'IMPORTED', importKeyMaterial(spec, material));
+        return await this.#persistNew(this.#newRecord(caller, { ...input, exportable: false }, spec, usage, version), scope);
+      } finally {
+        material.fill(0);
+      }
+    });
+  }
+
+  /** A verification (or RSA encryption) key from its public half alone: no material, so sign and decrypt are KEY_PUBLIC_ONLY. */
+  importPublic(caller: Caller, input: CreateKeyInput & { readonly publicKey: string | Uint8Array }): Promise<KeyMetadata> {
+    return this.#ctx.audited(caller, 'key.import-public', {}, async (scope) => {
+      const { spec, usage } = this.#validateCreate(caller, input, scope);
+      if (usage !== 'SIGN_VERIFY' && usage !== 'ENCRYPT_DECRYPT') throw new CofferError('KEY_USAGE_NOT_ALLOWED', 'a public key alone can only verify or encrypt');
+      if (spec === 'AES_256' || spec.startsWith('HMAC_')) throw new CofferError('INVALID_ARGUMENT', 'a symmetric key has no public half');
+      const spki = publicKeyDer(input.publicKey);
+      // Parsing against the spec refuses a key of another type or size (INVALID_KEY_MATERIAL).
+      preparePublicKey(spec, spki);
+      const version: KeyVersionRecord = { version: 1, createdAt: this.#ctx.nowIso(), origin: 'IMPORTED', publicKey: spki };
+      return this.#persistNew(this.#newRecord(caller, { ...input, exportable: false }, spec, usage, version), scope);
+    });
+  }
+
+  /**
+   * Cluster to cluster: the replica another cluster exported (by its officers' quorum) to a token with
+   * preserveId, stored under its original id with every version, non-exportable, owned by the caller.
+   * Only the quorum class key.import-foreign runs this, after this cluster's officers approved.
+   */
+  importReplica(caller: Caller, replica: KeyReplica, token: OpenedImportToken): Promise<KeyMetadata> {
+    return this.#ctx.audited(caller, 'key.import-foreign', {}, async (scope) => {
+      const { key } = replica;
+      const { spec, usage } = this.#validateCreate(caller, { project: key.project, name: key.name, spec: key.spec, usage: key.usage }, scope);
+      scope.detail = { ...scope.detail, importTokenId: token.id, sourceKeyId: key.id, versions: replica.versions.length };
+      if (!token.preserveId) throw new CofferError('INVALID_ARGUMENT', 'a replica needs an import token issued with preserveId');
+      requireTokenFits(token, spec, key.project);
+      if (replica.wrappingKeyFingerprint !== token.fingerprint) throw new CofferError('APPROVAL_MISMATCH', 'the replica is wrapped to another import token');
+      const count = replica.versions.length;
+      if (count === 0 || count > MAX_REPLICA_VERSIONS || key.currentVersion !== count) throw new CofferError('INVALID_ARGUMENT', 'a replica carries every version, 1 to its current one');
+      const min = requireInteger(key.minDecryptVersion, 'minDecryptVersion', 1, count);
+      const privateKey = prepareKey(token.keySpec, token.privateKey);
+      const versions = replica.versions.map((v, i): KeyVersionRecord => {
+        if (v.version !== i + 1) throw new CofferError('INVALID_ARGUMENT', 'replica versions must run 1, 2, 3, …');
+        const material = unwrap(privateKey, 'RSA_AES_KEY_WRAP_SHA_256', requireBytes(Buffer.from(v.wrappedMaterial, 'base64'), 'wrappedMaterial', MAX_WRAPPED_BYTES, 1));
+        try {
+          const imported = importKeyMaterial(spec, material);
+          return { version: v.version, createdAt: requireTimestamp(v.createdAt), origin: 'IMPORTED', material: imported.material, ...(imported.publicKey === undefined ? {} : { publicKey: imported.publicKey }) };
+        } finally {
+          material.fill(0);
+        }
+      });
+      const base = this.#newRecord(caller, { project: key.project, name: key.name, spec, usage, description: key.description, tags: key.tags, exportable: false }, spec, usage, versions[0] as KeyVersionRecord);
+      const record: KeyRecord = { ...base, id: requireUuid(key.id), versions, currentVersion: count, minDecryptVersion: min };
+      scope.keyId = record.id;
+      const saved = await this.#ctx.repository.create(record);
+      this.#ctx.remember(saved);
+      scope.keyVersion = count;
+      return toMetadata(saved.record);
+    });
+  }
+
   #version(version: number, origin: KeyOrigin, material: { material: Buffer; publicKey?: Buffer }): KeyVersionRecord {
     return {
       version,
@@ -271,6 +367,7 @@ export class KeyManager {
       // the compare-and-set update, which may re-read the record on a conflict.
       const { record: current } = await this.#ctx.load(caller, ref, 'manage', scope);
       requireUsable(current);
+      if (isPublicOnly(current)) throw new CofferError('KEY_PUBLIC_ONLY', 'a key imported from its public half cannot make new versions');
       // A sealed key's new version must be sealed under its key-approval key: only its approvers can rotate it.
       const grant = current.seal === undefined ? undefined
         : requireApprovedUse(caller, current, 'rotate', current.currentVersion, keyUseDigest.rotate(current.id, current.currentVersion));
@@ -419,4 +516,30 @@ export class KeyManager {
 
 function transition(from: string, to: string): CofferError {
   return new CofferError('INVALID_STATE_TRANSITION', `a ${from} key cannot become ${to}`);
+}
+
+/** The token was issued for this project and spec: material for another spec is refused before unwrapping. */
+function requireTokenFits(token: OpenedImportToken, spec: KeySpec, project: string): void {
+  if (token.spec !== spec || token.project !== project) throw new CofferError('INVALID_ARGUMENT', 'the import token was issued for another project or key spec');
+}
+
+function requireUuid(value: unknown): string {
+  if (typeof value !== 'string' || !UUID.test(value)) throw new CofferError('INVALID_ARGUMENT', 'a replica key id must be a uuid');
+  return value;
+}
+
+function requireTimestamp(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 40 || Number.isNaN(Date.parse(value))) throw new CofferError('INVALID_ARGUMENT', 'a replica version time must be an ISO timestamp');
+  return new Date(value).toISOString();
+}
+
+/** SPKI DER of a public key given as PEM text or DER bytes (INVALID_KEY_MATERIAL when it is neither). */
+function publicKeyDer(input: string | Uint8Array): Buffer {
+  if (input.length === 0 || input.length > 16_384) throw new CofferError('INVALID_KEY_MATERIAL', 'the public key must be an SPKI PEM or DER of at most 16 KiB');
+  try {
+    const key = typeof input === 'string' ? createPublicKey({ key: input, format: 'pem' }) : createPublicKey({ key: Buffer.from(input), format: 'der', type: 'spki' });
+    return key.export({ type: 'spki', format: 'der' });
+  } catch (error) {
+    throw new CofferError('INVALID_KEY_MATERIAL', 'the public key is not an SPKI public key', { cause: error });
+  }
 }

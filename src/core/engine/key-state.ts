@@ -29,3 +29,8 @@ export function selectDecryptVersion(record: KeyRecord, version: number): KeyVer
 export function acceptedVersions(record: KeyRecord): KeyVersionRecord[] {
   return record.versions.filter((v) => v.version >= record.minDecryptVersion).reverse();
 }
+
+/** A key imported from its public half: no version has material, sealed or not, and it was never destroyed. */
+export function isPublicOnly(record: KeyRecord): boolean {
+  return record.state !== 'DESTROYED' && record.versions.every((v) => v.material === undefined && v.sealedMaterial === undefined && v.publicKey !== undefined);
+}

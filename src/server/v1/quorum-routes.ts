@@ -74,10 +74,30 @@ const wrappedKeySchema = {
   },
 } as const;
 
+/** key.export's replica form: every version of a key wrapped to another cluster's import-token public key. */
+const replicaSchema = {
+  type: 'object', additionalProperties: false, required: ['format', 'key', 'wrappingAlgorithm', 'wrappingKeyFingerprint', 'versions'],
+  properties: {
+    format: { type: 'string', const: 'coffer-key-replica/v1' },
+    key: {
+      type: 'object', additionalProperties: false, required: ['id', 'name', 'project', 'spec', 'usage', 'description', 'tags', 'currentVersion', 'minDecryptVersion'],
+      properties: {
+        id: { type: 'string' }, name: { type: 'string' }, project: { type: 'string' }, spec: { type: 'string' }, usage: { type: 'string' }, description: { type: 'string' },
+        tags: { type: 'object', additionalProperties: { type: 'string' } }, currentVersion: { type: 'integer' }, minDecryptVersion: { type: 'integer' },
+      },
+    },
+    wrappingAlgorithm: { type: 'string' }, wrappingKeyFingerprint: { type: 'string' },
+    versions: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['version', 'createdAt', 'wrappedMaterial'], properties: { version: { type: 'integer' }, createdAt: { type: 'string' }, wrappedMaterial: { type: 'string' } } },
+    },
+  },
+} as const;
+
 /** What running the operation returned: exactly one of these shapes, as the direct route would answer. */
 const resultSchema = {
-  description: 'principal.create and principal.role-change: the principal; key.delete: the key; key.export: the wrapped key; quorum.policy-change: the policy; otherwise null',
-  anyOf: [{ type: 'null' }, principalSchema, keyMetadataSchema, wrappedKeySchema, policySchema],
+  description: 'principal.create and principal.role-change: the principal; key.delete: the key; key.export: the wrapped key, or a replica (coffer-key-replica/v1); key.import-foreign: the key; quorum.policy-change: the policy; otherwise null',
+  anyOf: [{ type: 'null' }, principalSchema, keyMetadataSchema, wrappedKeySchema, replicaSchema, policySchema],
 } as const;
 
 const appliedSchema = {
