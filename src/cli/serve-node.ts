@@ -11,6 +11,8 @@ export function announceServing(nodeId: string, running: RunningNode): void {
   console.log(`coffer: node ${nodeId} (${running.node.state}) serving the API at ${running.apiUrl}, health at ${running.healthUrl}`);
   if (running.node.state === 'UNINITIALIZED') console.log('  initialise it with `coffer domain init`, then custodians unseal it with `coffer custodian unseal`');
   else if (running.node.state === 'SEALED') console.log('  custodians unseal it with `coffer custodian unseal --key-file FILE`');
+  const restore = running.pendingRestore();
+  if (restore !== undefined) console.log(`  it will restore ${restore.file} (manifest ${restore.manifestDigest}, ${String(restore.manifest.records.total)} records) after the unseal`);
   console.log('coffer: ready');
 }
 
@@ -22,9 +24,9 @@ export async function serveUntilSignal(running: RunningNode): Promise<void> {
   console.log('coffer: stopped');
 }
 
-export async function serveNode(configPath: string, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function serveNode(configPath: string, env: Readonly<Record<string, string | undefined>>, options: { readonly restoreFrom?: string } = {}): Promise<void> {
   const config = loadConfig(configPath, env);
-  const running = await startNode(config).catch((error: unknown) => {
+  const running = await startNode(config, options.restoreFrom === undefined ? {} : { restoreFrom: options.restoreFrom }).catch((error: unknown) => {
     throw listenError(error);
   });
   announceServing(config.nodeId, running);

@@ -54,6 +54,13 @@ export interface NodeStatus {
   readonly custodians?: readonly { readonly id: string; readonly name: string }[];
 }
 
+/**
+ * Work that must finish before the node serves (restore from a backup after losing every node): it
+ * runs at the next unseal with the barrier open and the journal open, before the engine exists.
+ * `principal` is who unsealed (e.g. `custodian:<id>`).
+ */
+export type UnsealStep = (context: { readonly audit: AuditSink; readonly principal: string }) => Promise<void>;
+
 interface Unsealed {
   readonly engine: KeyEngine;
   readonly journal: AuditJournal;
@@ -77,6 +84,8 @@ export class CofferNode<S extends Store = Store> {
   #journalBusy = false;
   readonly #listeners = new Set<NodeLifecycleListener>();
   readonly #journalListeners = new Set<() => void>();
+  /** Runs at the next unseal (see UnsealStep); cleared once it succeeds. */
+  #unsealStep: UnsealStep | undefined;
   /** Serialises state changes (init, unseal, seal, close). */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -161,8 +170,10 @@ export class CofferNode<S extends Store = Store> {
     return this.#unsealed === undefined ? Number.POSITIVE_INFINITY : this.#unsealed.journal.head().seq;
   }
 
+  /** UNSEALED only once the engine exists: while the barrier opens and an unseal step runs, SEALED. */
   get state(): BarrierState {
-    return this.barrier.state;
+    const state = this.barrier.state;
+    return state === 'UNSEALED' && this.#unsealed === undefined ? 'SEALED' : state;
   }
 
   status(): NodeStatus {
@@ -236,6 +247,22 @@ export class CofferNode<S extends Store = Store> {
     });
   }
 
+  /**
+   * Registers work for the next unseal (one step at a time). Until it succeeds the unseal does not
+   * complete: if it throws, the journal is closed, the node seals again and the unseal call fails
+   * with its error; the step stays registered for the next unseal.
+   */
+  runOnNextUnseal(step: UnsealStep): void {
+    if (this.#unsealStep !== undefined) throw new CofferError('INVALID_ARGUMENT', 'an unseal step is already registered');
+    if (this.barrier.state === 'UNSEALED') throw new CofferError('INVALID_ARGUMENT', 'the node is already unsealed');
+    this.#unsealStep = step;
+  }
+
+  /** Whether a step still waits for the next unseal. */
+  get unsealStepPending(): boolean {
+    return this.#unsealStep !== undefined;
+  }
+
   /** Starts (or returns) the unseal session whose public key custodians encrypt their shares to. */
   beginUnseal(): UnsealSessionInfo {
     return this.barrier.beginUnseal();
@@ -303,9 +330,6 @@ export class CofferNode<S extends Store = Store> {
     const descriptor = this.barrier.descriptor;
     if (descriptor === undefined) throw new CofferError('INTERNAL_ERROR', 'unsealed without a descriptor');
     const barrier = this.barrier;
-    // Read before the engine exists, so every change after anything the engine caches is followed.
-    const revision = await this.store.revision().catch(() => undefined);
-    if (revision !== undefined) this.#knownRevision = Math.max(this.#knownRevision, revision);
     this.#journalBusy = true;
     const journal = await AuditJournal.open({
       path: this.journalPath,
@@ -330,6 +354,29 @@ export class CofferNode<S extends Store = Store> {
     }).finally(() => {
       this.#journalBusy = false;
     });
+    const step = this.#unsealStep;
+    if (step !== undefined) {
+      try {
+        await step({ audit: journal, principal });
+      } catch (error) {
+        // Nothing is served from a half-made node: close this period's journal and seal again.
+        this.#journalBusy = true;
+        try {
+          await journal.close();
+        } catch {
+          // the step's error is the one to report
+        } finally {
+          this.#journalBusy = false;
+          this.barrier.seal();
+        }
+        throw error;
+      }
+      this.#unsealStep = undefined;
+    }
+    // Read before the engine exists (and after the step's writes), so every change after anything
+    // the engine caches is followed.
+    const revision = await this.store.revision().catch(() => undefined);
+    if (revision !== undefined) this.#knownRevision = Math.max(this.#knownRevision, revision);
     const engine = new KeyEngine({ repository: new SealedKeyRepository(this.store, barrier), audit: journal, clock: this.#clock });
     this.#unsealed = { engine, journal };
     await journal.append(this.#event(principal, 'domain.unseal', 'unseal'));

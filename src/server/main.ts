@@ -20,6 +20,7 @@ import { startJoinAdmitter } from './join-wiring.ts';
 import type { PrincipalDirectory } from './identity/index.ts';
 import { NodeServices, principalDirectoryFactory } from './node-services.ts';
 import { loadTlsOptions } from './tls-material.ts';
+import { prepareRestoreFromBackup, type PendingRestore } from './restore-from-backup.ts';
 
 export interface RunningNode {
   /** e.g. https://127.0.0.1:8443 (the bound port when the config asked for 0). */
@@ -28,6 +29,8 @@ export interface RunningNode {
   readonly node: CofferNode;
   readonly services: NodeServices;
   readonly cluster: ClusterMember;
+  /** With StartOptions.restoreFrom: the backup restored at the custodians' unseal (undefined once done). */
+  pendingRestore(): PendingRestore | undefined;
   /** The directory of the current unsealed period (DOMAIN_SEALED while sealed). */
   directory(): Promise<PrincipalDirectory>;
   /** Stops both listeners (in-flight requests finish), then seals and closes the node. */
@@ -148,6 +151,11 @@ function throttledWarning<C extends string>(log: (component: C, error: unknown) 
 export interface StartOptions {
   /** Override the config's logging (tests pass false or a stream). */
   readonly logger?: AppOptions['logger'];
+  /**
+   * Rebuild after losing every node (src/server/restore-from-backup.ts): the store must be empty;
+   * the node adopts the backup's domain and restores the file when the custodians unseal it.
+   */
+  readonly restoreFrom?: string;
 }
 
 function packageVersion(): string {
@@ -187,7 +195,20 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
   });
   const api = createApp(services, { https, limits: config.limits, logger: options.logger ?? { level: config.log.level } });
   const health = createHealthApp(services);
+  let pending: PendingRestore | undefined;
   try {
+    // Refused here, before anything listens: an altered file, a store that is not empty.
+    if (options.restoreFrom !== undefined) {
+      pending = await prepareRestoreFromBackup(node, options.restoreFrom, {
+        restored: (done, result) => {
+          pending = undefined;
+          api.log.info({ backup: done.file, manifestDigest: done.manifestDigest, restored: result.restored }, 'backup restored at unseal');
+        },
+        failed: (failed, error) => {
+          api.log.error({ err: error, backup: failed.file, manifestDigest: failed.manifestDigest }, 'restore from backup failed at unseal: the node sealed itself again; nothing was served');
+        },
+      });
+    }
     await api.listen({ host: config.api.host, port: config.api.port });
     await health.listen({ host: config.health.host, port: config.health.port });
   } catch (error) {
@@ -234,6 +255,7 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
     node,
     services,
     cluster,
+    pendingRestore: () => pending,
     directory: () => services.directory(),
     close: () => (closing ??= (async () => {
       // Deregistered first, so clients stop choosing this node while it drains.

@@ -13,11 +13,14 @@ export const NODE_COMMANDS: readonly Command[] = [
     },
   },
   {
-    name: 'serve', synopsis: '--config FILE', summary: 'run a node from a configuration file (docs/operations.md)',
-    options: { config: { type: 'string' } }, connects: false,
+    name: 'serve', synopsis: '--config FILE [--restore-from BACKUP_FILE]', summary: 'run a node from a configuration file (docs/operations.md)',
+    details: '--restore-from: rebuild after losing every node (docs/backups.md). The store must be empty; the node adopts the\n'
+      + "backup's security domain, starts sealed, and restores the file when the custodians unseal it.",
+    options: { config: { type: 'string' }, 'restore-from': { type: 'string' } }, connects: false,
     run: async ({ args }) => {
       const { serveNode } = await import('../serve-node.ts');
-      await serveNode(args.required('config'), process.env);
+      const restoreFrom = args.string('restore-from');
+      await serveNode(args.required('config'), process.env, restoreFrom === undefined ? {} : { restoreFrom });
       return undefined;
     },
   },

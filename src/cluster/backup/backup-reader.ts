@@ -61,6 +61,28 @@ export function readManifest(path: string): Promise<BackupManifest> {
   return withFile(path, async (file) => (await readHead(file)).manifest);
 }
 
+/**
+ * What can be checked without the domain key: the manifest's signature (against the key it names,
+ * which its descriptor publishes) and the body's length and SHA-256 against the signed manifest. Any
+ * altered byte fails here; the chunks' AEAD and the record counts need the key (verifyBackup).
+ */
+export function checkSignedDigest(path: string): Promise<BackupManifest> {
+  return withFile(path, async (file) => {
+    const { manifest, bodyOffset } = await readHead(file);
+    if ((await file.stat()).size - bodyOffset !== manifest.body.bytes) throw integrityFailed();
+    const hash = createHash('sha256');
+    const buffer = Buffer.alloc(64 * 1024);
+    for (let position = bodyOffset; ;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    if (hash.digest('hex') !== manifest.body.sha256) throw integrityFailed();
+    return manifest;
+  });
+}
+
 /** Same domain as this barrier (same id and audit key), else BACKUP_FOREIGN_DOMAIN. */
 export function checkDomain(manifest: BackupManifest, barrier: Barrier): void {
   const descriptor = barrier.descriptor;

@@ -49,8 +49,8 @@ interface Planned {
   readonly version: number;
 }
 
-/** The store holds nothing but what a backup leaves out (the descriptor, node records…). */
-async function requireEmpty(store: Store): Promise<void> {
+/** The store holds nothing but what a backup leaves out (the descriptor, node records…), else BACKUP_TARGET_NOT_EMPTY. */
+export async function requireEmptyStore(store: Store): Promise<void> {
   for (let after: string | undefined; ;) {
     const page = await store.list('', { limit: 256, ...(after === undefined ? {} : { after }) });
     if (page.some((entry) => !isExcluded(entry.key))) throw new CofferError('BACKUP_TARGET_NOT_EMPTY', "the store already holds records: restore in 'merge' mode");
@@ -102,7 +102,7 @@ export async function restoreBackup(path: string, options: RestoreOptions): Prom
   const { store, barrier, mode } = options;
   if (!(RESTORE_MODES as readonly string[]).includes(mode)) throw new CofferError('INVALID_ARGUMENT', "mode must be 'empty' or 'merge'");
   const manifest = await verifyBackup(path, barrier);
-  if (mode === 'empty') await requireEmpty(store);
+  if (mode === 'empty') await requireEmptyStore(store);
   const byPrefix: Record<string, number> = {};
   let restored = 0;
   let kept = 0;
