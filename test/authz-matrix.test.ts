@@ -37,8 +37,8 @@ import { explicitRoutes, routeKey, servedRoutes } from './route-inventory.ts';
 // ---------------------------------------------------------------------------------------------
 const CODES = {
   AD: 'ACCESS_DENIED', KN: 'KEY_NOT_FOUND', PN: 'PRINCIPAL_NOT_FOUND', JN: 'PROJECT_NOT_FOUND', NE: 'PROJECT_NOT_EMPTY',
-  DF: 'CRYPTO_DECRYPT_FAILED', AR: 'AUTH_REQUIRED', AF: 'AUTH_FAILED', AI: 'DOMAIN_ALREADY_INITIALIZED', AU: 'DOMAIN_ALREADY_UNSEALED', NI: 'NOT_IMPLEMENTED',
-  QE: 'QUORUM_POLICY_EXISTS', BN: 'BACKUP_NOT_FOUND',
+  DF: 'CRYPTO_DECRYPT_FAILED', AR: 'AUTH_REQUIRED', AF: 'AUTH_FAILED', AI: 'DOMAIN_ALREADY_INITIALIZED', AU: 'DOMAIN_ALREADY_UNSEALED',
+  QE: 'QUORUM_POLICY_EXISTS', BN: 'BACKUP_NOT_FOUND', BI: 'BACKUP_INTEGRITY_FAILED',
   AN: 'APPROVAL_NOT_FOUND', NA: 'APPROVAL_NOT_APPROVER',
 } as const satisfies Record<string, ErrorCode>;
 
@@ -136,8 +136,8 @@ POST   /REST/v1/admin/generatekey                none      | AD -- -- -- | ok --
 POST   /REST/v1/admin/injectkey                  none      | AD -- -- -- | ok -- -- -- | AD -- -- -- | ok -- -- -- | AR AF
 POST   /REST/v1/admin/listkeys                   key       | -- ok KN KN | ok ok KN KN | -- ok KN KN | ok ok KN KN | AR AF
 POST   /REST/v1/admin/getlogs                    none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
-POST   /REST/v1/admin/generatebackup             none      | NI -- -- -- | NI -- -- -- | NI -- -- -- | NI -- -- -- | AR AF
-POST   /REST/v1/admin/restorebackup              none      | NI -- -- -- | NI -- -- -- | NI -- -- -- | NI -- -- -- | AR AF
+POST   /REST/v1/admin/generatebackup             none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
+POST   /REST/v1/admin/restorebackup              none      | BI -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
 `;
 
 // ---------------------------------------------------------------------------------------------
@@ -479,7 +479,8 @@ const VSSM_CRYPTO: Readonly<Record<string, (w: World, s: Scene) => Record<string
   'admin/listkeys': (w, s) => ({ ...ADMIN, keyName: w.keyFor('ec', s).name }),
   'admin/getlogs': () => ADMIN,
   'admin/generatebackup': () => ADMIN,
-  'admin/restorebackup': () => ({ ...ADMIN, backup: {} }),
+  // Not a backup (the magic alone): officers get as far as the integrity check, which restores nothing.
+  'admin/restorebackup': () => ({ ...ADMIN, backup: { version: 1, encryptedState: Buffer.from('CFRBAK01').toString('base64') } }),
 };
 
 const projectFor = (s: Scene): string => (s.relation === 'foreign' ? 'beta' : 'alpha');

@@ -12,6 +12,7 @@ import { constants, createHash, generateKeyPairSync, publicEncrypt, randomBytes,
 import { CATALOGUE, type ErrorCode } from '../src/core/errors.ts';
 import { BASE64_PATTERN } from '../src/server/base64-field.ts';
 import { CONFIG_DEFAULTS } from '../src/server/config.ts';
+import { MAX_INLINE_BACKUP_BYTES, restoreBackupBodyBytes } from '../src/server/vssm/index.ts';
 import { createPrincipal, openTestServer, PASSWORD, unsealWith, type TestServer } from '../src/server/server-test-kit.ts';
 import { explicitRoutes, routeKey, type ServedRoute } from './route-inventory.ts';
 
@@ -72,7 +73,7 @@ const vssm: Readonly<Record<string, (f: Fixture) => Json>> = {
   'admin/listkeys': (f) => ({ ...ADMIN, keyName: f.keys.ec.name, keyType: 'ASYMMETRIC' }),
   'admin/getlogs': () => ADMIN,
   'admin/generatebackup': () => ADMIN,
-  'admin/restorebackup': () => ({ ...ADMIN, backup: { encryptionKey: 'AAAA', version: '1', timestamp: '1', encryptedState: 'AAAA' } }),
+  'admin/restorebackup': () => ({ ...ADMIN, backup: { encryptionKey: '', version: '1', timestamp: '1', encryptedState: 'AAAA' } }),
 };
 
 const victim = (f: Fixture) => ({ keyId: f.keys.victim.id });
@@ -733,7 +734,8 @@ async function routeInfos(node: Node, fixture: Fixture): Promise<{ infos: RouteI
     const operation = openapi.paths[route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[route.method.toLowerCase()];
     const bodySchema = operation?.requestBody?.content[JSON_TYPE]?.schema;
     const queryNames = (operation?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-    const limit = route.url.endsWith('/batch') ? CONFIG_DEFAULTS.batchBodyBytes : CONFIG_DEFAULTS.bodyBytes;
+    const limit = route.url.endsWith('/batch') ? CONFIG_DEFAULTS.batchBodyBytes
+      : route.url === '/REST/v1/admin/restorebackup' ? restoreBackupBodyBytes(MAX_INLINE_BACKUP_BYTES, CONFIG_DEFAULTS.bodyBytes) : CONFIG_DEFAULTS.bodyBytes;
     for (const variant of [make, VARIANTS[key]]) {
       if (variant !== undefined) infos.push({ route, template: variant(fixture), bodySchema, queryNames, limit });
     }

@@ -73,6 +73,7 @@ export const CATALOGUE = {
   BACKUP_INTEGRITY_FAILED: { status: 422, description: 'The backup file is damaged or was altered: its signature, digest or encryption does not check.' },
   BACKUP_FOREIGN_DOMAIN: { status: 409, description: "The backup was made by another security domain: only a node holding the backup's domain can restore it." },
   BACKUP_TARGET_NOT_EMPTY: { status: 409, description: "A restore in 'empty' mode needs a store that holds no records yet; use 'merge' mode instead." },
+  BACKUP_TOO_LARGE_FOR_INLINE: { status: 413, description: 'The backup is larger than an inline answer or request may carry (VSSM generatebackup / restorebackup): use /v1/backups and the backup directory.' },
   NOT_IMPLEMENTED: { status: 501, description: 'The endpoint exists for compatibility but this capability has not landed yet.' },
   CLIENT_UNAVAILABLE: { status: 503, description: 'Client side: the node could not be reached (connection refused or reset, name not resolved).' },
   CLIENT_TIMEOUT: { status: 504, description: "Client side: the node did not answer within the client's timeout." },

@@ -26,7 +26,7 @@ import { keyUseRoutes } from './v1/key-use-routes.ts';
 import { joinRoutes } from './v1/join-routes.ts';
 import { quorumRoutes } from './v1/quorum-routes.ts';
 import type { RouteContext, RouteLimits } from './v1/route-context.ts';
-import { vssmRoutes } from './vssm/index.ts';
+import { MAX_INLINE_BACKUP_BYTES, vssmRoutes } from './vssm/index.ts';
 
 export interface AppOptions {
   readonly limits?: Partial<RouteLimits> & { readonly requestTimeoutMs?: number };
@@ -95,6 +95,7 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
     bodyBytes: options.limits?.bodyBytes ?? CONFIG_DEFAULTS.bodyBytes,
     batchBodyBytes: options.limits?.batchBodyBytes ?? CONFIG_DEFAULTS.batchBodyBytes,
     batchConcurrency: options.limits?.batchConcurrency ?? CONFIG_DEFAULTS.batchConcurrency,
+    inlineBackupBytes: options.limits?.inlineBackupBytes ?? MAX_INLINE_BACKUP_BYTES,
   };
   const app = fastifyFor(options, limits.bodyBytes);
   const catalogue = new RouteCatalogue();

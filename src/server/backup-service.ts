@@ -1,7 +1,11 @@
 // Backups in the server: officers create, list, verify and restore backups in the node's backup
 // directory (src/cluster/backup does the work). Every call is audited; a restore is refused on the
 // direct route where the quorum policy covers backup.restore, and then runs when the approved
-// quorum token is applied (quorum-operations.ts), naming the file, never carrying it.
+// quorum token is applied (quorum-operations.ts), naming the file, never carrying it. VSSM's
+// generatebackup / restorebackup carry a file inline (createInline, restoreBytes).
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Caller } from '../core/engine/index.ts';
 import { CofferError } from '../core/errors.ts';
 import type { AuditOutcome } from '../core/ports.ts';
@@ -93,21 +97,62 @@ export class BackupService {
     return this.#audited(caller, 'backup.restore', detail, async () => {
       checkRestoreMode(mode);
       const path = await resolveBackup(this.dir, ref);
-      const touched = { identity: false };
-      const engine = this.#node.engine;
-      const result = await restoreBackup(path, {
-        store: this.#node.store, barrier: this.#node.barrier, mode,
-        // This node's caches follow at once; in a cluster the change feed tells every other node.
-        onRestored: (key) => {
-          if (key.startsWith(KEY_PREFIX)) engine.invalidate(key.slice(KEY_PREFIX.length));
-          if (IDENTITY_PREFIXES.some((prefix) => key.startsWith(prefix))) touched.identity = true;
-        },
-      });
-      if (touched.identity) this.#invalidateIdentity();
-      detail['restored'] = result.restored;
-      detail['kept'] = result.kept;
-      return { name: path.slice(this.dir.length + 1), mode, restored: result.restored, kept: result.kept, manifest: result.manifest };
+      return { name: path.slice(this.dir.length + 1), ...await this.#restoreFile(path, mode, detail) };
     });
+  }
+
+  /**
+   * create, then the file's bytes for an answer that carries the backup inline (VSSM's
+   * generatebackup). Above `maxBytes`: BACKUP_TOO_LARGE_FOR_INLINE, and the backup stays in the
+   * directory under its name (the message names it), for /v1/backups.
+   */
+  async createInline(caller: Caller, maxBytes: number): Promise<BackupSummary & { readonly bytes: Buffer }> {
+    const summary = await this.create(caller);
+    const path = join(this.dir, summary.name);
+    if ((await stat(path)).size > maxBytes) {
+      throw new CofferError('BACKUP_TOO_LARGE_FOR_INLINE', `the backup is larger than ${String(maxBytes)} bytes, the inline limit: it was written to the backup directory as ${summary.name}; use /v1/backups`);
+    }
+    return { ...summary, bytes: await readFile(path) };
+  }
+
+  /**
+   * A restore of a backup handed over as bytes (VSSM's restorebackup), audited as backup.restore
+   * like restore(): officers only (checked before anything is written), the bytes go to a temporary
+   * file in the backup directory (a leading dot keeps it out of listings and retention), which is
+   * restored, then removed whatever the outcome. The caller checks the quorum policy first.
+   */
+  restoreBytes(caller: Caller, bytes: Uint8Array, mode: RestoreMode): Promise<Omit<RestoreSummary, 'name'>> {
+    const detail: Record<string, string | number> = { backup: 'inline', bytes: bytes.length, mode };
+    return this.#audited(caller, 'backup.restore', detail, async () => {
+      checkRestoreMode(mode);
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      const path = join(this.dir, `.inline-restore-${randomUUID()}.cbk`);
+      try {
+        await writeFile(path, bytes, { flag: 'wx', mode: 0o600 });
+        const result = await this.#restoreFile(path, mode, detail);
+        detail['backupId'] = result.manifest.backupId;
+        return result;
+      } finally {
+        await rm(path, { force: true });
+      }
+    });
+  }
+
+  async #restoreFile(path: string, mode: RestoreMode, detail: Record<string, string | number>): Promise<Omit<RestoreSummary, 'name'>> {
+    const touched = { identity: false };
+    const engine = this.#node.engine;
+    const result = await restoreBackup(path, {
+      store: this.#node.store, barrier: this.#node.barrier, mode,
+      // This node's caches follow at once; in a cluster the change feed tells every other node.
+      onRestored: (key) => {
+        if (key.startsWith(KEY_PREFIX)) engine.invalidate(key.slice(KEY_PREFIX.length));
+        if (IDENTITY_PREFIXES.some((prefix) => key.startsWith(prefix))) touched.identity = true;
+      },
+    });
+    if (touched.identity) this.#invalidateIdentity();
+    detail['restored'] = result.restored;
+    detail['kept'] = result.kept;
+    return { mode, restored: result.restored, kept: result.kept, manifest: result.manifest };
   }
 
   /** For the quorum handler at request time: the backup exists and checks. */

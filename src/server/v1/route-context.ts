@@ -5,6 +5,8 @@ export interface RouteLimits {
   readonly bodyBytes: number;
   readonly batchBodyBytes: number;
   readonly batchConcurrency: number;
+  /** The largest backup carried inline by VSSM's generatebackup / restorebackup. */
+  readonly inlineBackupBytes: number;
 }
 
 export interface RouteContext {

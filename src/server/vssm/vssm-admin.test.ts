@@ -1,12 +1,21 @@
 // AdminService through the API: adminPassword is the caller's own password (wrong → AUTH_FAILED,
-// rate limited like login), generate/inject/list keys in the default project, getlogs, backups → 501.
+// rate limited like login), generate/inject/list keys in the default project, getlogs, and backups
+// (officers: generatebackup answers a Coffer backup inline, restorebackup merges one).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
-import { createPrincipal } from '../server-test-kit.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_DEFAULTS } from '../config.ts';
+import { createPrincipal, type TestServer } from '../server-test-kit.ts';
+import { restoreBackupBodyBytes } from './vssm-backup.ts';
 import { b64, errorCode, openVssmServer, PASSWORD } from './vssm-test-kit.ts';
 
 const ADMIN = { adminPassword: PASSWORD };
+
+function journal(server: TestServer): Record<string, unknown>[] {
+  return readFileSync(server.node.journalPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => 'operation' in e);
+}
 
 describe('VSSM admin endpoints', () => {
   it('need the caller’s own password on top of its token, audited and rate limited like a login', async (t) => {
@@ -183,17 +192,114 @@ describe('VSSM admin endpoints', () => {
     assert.ok(all.some((line) => / alice vssm\.admin\.getlogs ALLOWED /.test(line)));
   });
 
-  it('answer generatebackup and restorebackup with NOT_IMPLEMENTED (501), after checking the request', async (t) => {
-    const { post } = await openVssmServer(t);
-    const generated = await post('admin/generatebackup', ADMIN);
-    assert.equal(generated.status, 501);
-    assert.equal(errorCode(generated), 'NOT_IMPLEMENTED');
-    for (const version of [1, '1']) {
-      const restored = await post('admin/restorebackup', { ...ADMIN, backup: { encryptionKey: 'AAAA', version, timestamp: String(Date.now()), encryptedState: 'AAAA' } });
-      assert.equal(restored.status, 501, String(version));
-      assert.equal(errorCode(restored), 'NOT_IMPLEMENTED');
+  it('generate a Coffer backup inline and merge one back, without overwriting newer records (officers only)', async (t) => {
+    const { server, alice, post, generate } = await openVssmServer(t);
+    const olivia = await server.login('olivia');
+    await generate('aes', 'SYMMETRIC');
+    const sealed = String((await post('symmetric/encrypt', { input: 'AAAA', keyName: 'aes', algorithm: 'AES/GCM/NoPadding' })).body['output']);
+
+    const generated = await post('admin/generatebackup', ADMIN, olivia);
+    assert.equal(generated.status, 200, generated.text);
+    const blob = generated.body['backup'] as Record<string, string>;
+    assert.deepEqual(Object.keys(blob).sort(), ['encryptedState', 'encryptionKey', 'timestamp', 'version']);
+    assert.equal(blob['encryptionKey'], '');
+    assert.equal(blob['version'], '1');
+    assert.ok(Math.abs(Number(blob['timestamp']) - Date.now() / 1000) < 60, blob['timestamp']);
+    const bytes = Buffer.from(blob['encryptedState'] ?? '', 'base64');
+    assert.equal(bytes.subarray(0, 8).toString('latin1'), 'CFRBAK01');
+    // The backup is also in the backup directory, as /v1/backups would have written it.
+    const listed = (await server.call('GET', '/v1/backups', { token: olivia })).body['backups'] as { name: string; manifest: { createdAt: string; records: { total: number } } }[];
+    assert.equal(listed.length, 1);
+    assert.equal(Math.floor(Date.parse(listed[0]?.manifest.createdAt ?? '') / 1000), Number(blob['timestamp']));
+    assert.deepEqual(readFileSync(join(server.services.backups.dir, listed[0]?.name ?? '')), bytes);
+
+    // After the backup: the key gets a second version, and a new key is made.
+    const id = String((await server.call('GET', '/v1/projects/alpha/keys/aes', { token: alice })).body['id']);
+    assert.equal((await server.call('POST', `/v1/keys/${id}/rotate`, { token: alice })).status, 200);
+    await generate('later', 'MAC');
+
+    const restored = await post('admin/restorebackup', { ...ADMIN, backup: blob }, olivia);
+    assert.equal(restored.status, 200, restored.text);
+    assert.deepEqual(restored.body, {});
+    // The key keeps its newer record (two versions), the new key stays, old ciphertexts still decrypt.
+    assert.equal((await post('admin/listkeys', { ...ADMIN, keyName: 'later' })).status, 200);
+    assert.equal((await server.call('GET', `/v1/keys/${id}`, { token: alice })).body['currentVersion'], 2);
+    assert.deepEqual((await post('symmetric/decrypt', { input: sealed, keyName: 'aes', algorithm: 'AES/GCM/NoPadding' })).body, { output: 'AAAA' });
+    const restore = journal(server).find((e) => e['operation'] === 'backup.restore' && e['outcome'] === 'ALLOWED');
+    const detail = (restore?.['detail'] ?? {}) as Record<string, unknown>;
+    assert.equal(detail['backup'], 'inline');
+    assert.equal(detail['mode'], 'merge');
+    assert.ok(Number(detail['kept']) >= 1, JSON.stringify(detail));
+    assert.equal(Number(detail['restored']) + Number(detail['kept']), listed[0]?.manifest.records.total);
+    assert.ok(journal(server).some((e) => e['operation'] === 'vssm.admin.generatebackup' && e['outcome'] === 'ALLOWED' && e['principal'] === 'olivia'));
+
+    // Only officers, as /v1/backups: refused and audited, and nothing written.
+    const auditor = await createPrincipal(server, 'audrey', 'auditor', ['alpha']);
+    for (const token of [alice, auditor]) {
+      assert.equal(errorCode(await post('admin/generatebackup', ADMIN, token)), 'ACCESS_DENIED');
+      assert.equal(errorCode(await post('admin/restorebackup', { ...ADMIN, backup: blob }, token)), 'ACCESS_DENIED');
     }
-    assert.equal(errorCode(await post('admin/restorebackup', { ...ADMIN, backup: { version: 'one' } })), 'MALFORMED_REQUEST');
-    assert.equal(errorCode(await post('admin/restorebackup', { ...ADMIN, backup: { version: 1, extra: true } })), 'MALFORMED_REQUEST');
+    const denied = journal(server).filter((e) => e['outcome'] === 'DENIED' && e['principal'] === 'alice').map((e) => e['operation']);
+    assert.deepEqual(denied, ['backup.create', 'backup.restore']);
+
+    // A flipped byte anywhere is refused before anything is written.
+    for (const offset of [3, bytes.length >> 1, bytes.length - 1]) {
+      const flipped = Buffer.from(bytes);
+      flipped[offset] = (flipped[offset] ?? 0) ^ 0x01;
+      assert.equal(errorCode(await post('admin/restorebackup', { ...ADMIN, backup: { ...blob, encryptedState: b64(flipped) } }, olivia)), 'BACKUP_INTEGRITY_FAILED', String(offset));
+    }
+    // The temporary files are gone: the directory holds the one backup.
+    assert.deepEqual(readdirSync(server.services.backups.dir), [listed[0]?.name]);
+  });
+
+  it('check the blob before anything else: no key, this format version, some bytes', async (t) => {
+    const { server, post } = await openVssmServer(t);
+    const olivia = await server.login('olivia');
+    const state = b64('CFRBAK01');
+    const refusals: [unknown, string][] = [
+      [{ encryptionKey: 'AAAA', version: 1, encryptedState: state }, 'INVALID_ARGUMENT'],
+      [{ version: 2, encryptedState: state }, 'INVALID_ARGUMENT'],
+      [{ encryptedState: state }, 'INVALID_ARGUMENT'],
+      [{ version: '1' }, 'INVALID_ARGUMENT'],
+      [undefined, 'INVALID_ARGUMENT'],
+      [{ version: 'one' }, 'MALFORMED_REQUEST'],
+      [{ version: 1, extra: true }, 'MALFORMED_REQUEST'],
+    ];
+    for (const [backup, code] of refusals) {
+      assert.equal(errorCode(await post('admin/restorebackup', { ...ADMIN, ...(backup === undefined ? {} : { backup }) }, olivia)), code, JSON.stringify(backup));
+    }
+    assert.ok(journal(server).some((e) => e['operation'] === 'vssm.admin.restorebackup' && e['errorCode'] === 'INVALID_ARGUMENT'));
+    // Version as a number or a string, as proto3 JSON allows: past the checks, the bytes are no backup.
+    for (const version of [1, '1']) assert.equal(errorCode(await post('admin/restorebackup', { ...ADMIN, backup: { version, encryptedState: state } }, olivia)), 'BACKUP_INTEGRITY_FAILED');
+  });
+
+  it('refuse backups past the inline limit both ways, and restores the quorum policy covers', async (t) => {
+    const INLINE = 1024;
+    const { server, post } = await openVssmServer(t, { app: { logger: false, limits: { inlineBackupBytes: INLINE } } });
+    const olivia = await server.login('olivia');
+    const generated = await post('admin/generatebackup', ADMIN, olivia);
+    assert.equal(generated.status, 413);
+    assert.equal(errorCode(generated), 'BACKUP_TOO_LARGE_FOR_INLINE');
+    // The backup was still made: it is in the directory, under the name the message gives.
+    const listed = (await server.call('GET', '/v1/backups', { token: olivia })).body['backups'] as { name: string }[];
+    assert.equal(listed.length, 1);
+    assert.ok(String((generated.body['error'] as Record<string, unknown>)['message']).includes(listed[0]?.name ?? '?'));
+    assert.ok(journal(server).some((e) => e['operation'] === 'vssm.admin.generatebackup' && e['errorCode'] === 'BACKUP_TOO_LARGE_FOR_INLINE'));
+
+    const restore = (size: number) => post('admin/restorebackup', { ...ADMIN, backup: { version: 1, encryptedState: b64(randomBytes(size)) } }, olivia);
+    assert.equal(errorCode(await restore(INLINE + 1)), 'BACKUP_TOO_LARGE_FOR_INLINE');
+    // Past the route's body limit (the base64 of the inline limit plus the ordinary limit) Fastify refuses first.
+    const tooLarge = await restore(3 * (restoreBackupBodyBytes(INLINE, CONFIG_DEFAULTS.bodyBytes) >> 2));
+    assert.deepEqual([tooLarge.status, errorCode(tooLarge)], [413, 'INPUT_TOO_LARGE']);
+    assert.equal(errorCode(await restore(INLINE)), 'BACKUP_INTEGRITY_FAILED');
+
+    // Under a quorum policy for backup.restore, the inline restore is refused as the direct /v1 one is.
+    const approval = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    assert.equal((await server.call('PUT', '/v1/quorum/approval-key', { token: olivia, body: { publicKey: approval } })).status, 200);
+    const rule = { threshold: 1, approvers: ['olivia'] };
+    const policy = await server.call('POST', '/v1/quorum/policy', { token: olivia, body: { rules: { 'backup.restore': rule, 'quorum.policy-change': rule } } });
+    assert.ok(policy.status < 300, policy.text);
+    assert.equal(errorCode(await restore(INLINE)), 'QUORUM_REQUIRED');
+    assert.ok(journal(server).some((e) => e['operation'] === 'backup.restore' && e['outcome'] === 'DENIED' && e['errorCode'] === 'QUORUM_REQUIRED'));
   });
 });

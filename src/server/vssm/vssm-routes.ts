@@ -1,13 +1,13 @@
 // /REST/v1/...: VSSM's API (POST, proto3 JSON) over the engine, authenticated exactly like /v1
 // (client certificate or bearer token); admin calls also need the caller's own adminPassword.
 import type { FastifyInstance } from 'fastify';
-import { CofferError } from '../../core/errors.ts';
 import { callerOfRequest, principalOf } from '../request-context.ts';
 import type { RouteContext } from '../v1/route-context.ts';
 import { withErrors } from '../v1/schemas.ts';
 import { verifyAdminPassword } from './admin-password.ts';
 import { decodeMessage, messageSchema, normaliseFieldNames, type Decoded, type MessageShape } from './proto-json.ts';
 import { generateKey, injectKey, listKeys } from './vssm-admin.ts';
+import { generateBackup, restoreBackupBlob, restoreBackupBodyBytes } from './vssm-backup.ts';
 import { vssmAuditor } from './vssm-audit.ts';
 import type { VssmCall } from './vssm-call.ts';
 import { asymmetricDecrypt, asymmetricEncrypt, asymmetricSign, asymmetricVerify, hmacCreate, hmacVerify, symmetricDecrypt, symmetricEncrypt } from './vssm-crypto.ts';
@@ -22,6 +22,8 @@ interface VssmRoute {
   readonly response: Record<string, unknown>;
   /** AdminService calls: `adminPassword` must be the caller's own password. */
   readonly admin: boolean;
+  /** The route's body limit when it is not the API's ordinary one. */
+  readonly bodyBytes?: number;
   /** `body` is the decoded request. */
   run(call: VssmCall, body: unknown): Promise<unknown>;
 }
@@ -35,8 +37,6 @@ interface TypedRoute<S extends MessageShape> extends Omit<VssmRoute, 'request' |
 function route<S extends MessageShape>(typed: TypedRoute<S>): VssmRoute {
   return { ...typed, run: (call, body) => typed.run(call, body as Decoded<S>) };
 }
-
-const BACKUPS_LATER = 'VSSM backups are not implemented yet: encrypted backups land with a later release';
 
 function routeTable(ctx: RouteContext): readonly VssmRoute[] {
   return [
@@ -67,16 +67,14 @@ function routeTable(ctx: RouteContext): readonly VssmRoute[] {
       },
     }),
     route({
-      path: 'admin/generatebackup', summary: 'GenerateBackup (not implemented yet: 501)', request: M.GENERATE_BACKUP_REQUEST, response: M.GENERATE_BACKUP_RESPONSE, admin: true,
-      run: (call) => call.audit.checked(() => {
-        throw new CofferError('NOT_IMPLEMENTED', BACKUPS_LATER);
-      }),
+      path: 'admin/generatebackup', summary: 'GenerateBackup: a new Coffer backup, inline (officers)', request: M.GENERATE_BACKUP_REQUEST, response: M.GENERATE_BACKUP_RESPONSE, admin: true,
+      run: (call, body) => generateBackup(ctx.services, call, ctx.limits.inlineBackupBytes, body),
     }),
     route({
-      path: 'admin/restorebackup', summary: 'RestoreBackup (not implemented yet: 501)', request: M.RESTORE_BACKUP_REQUEST, response: M.EMPTY_MESSAGE, admin: true,
-      run: (call) => call.audit.checked(() => {
-        throw new CofferError('NOT_IMPLEMENTED', BACKUPS_LATER);
-      }),
+      path: 'admin/restorebackup', summary: 'RestoreBackup: merge a Coffer backup given inline (officers; quorum where the policy covers backup.restore)',
+      request: M.RESTORE_BACKUP_REQUEST, response: M.EMPTY_MESSAGE, admin: true,
+      bodyBytes: restoreBackupBodyBytes(ctx.limits.inlineBackupBytes, ctx.limits.bodyBytes),
+      run: (call, body) => restoreBackupBlob(ctx.services, call, ctx.limits.inlineBackupBytes, body),
     }),
   ];
 }
@@ -90,7 +88,7 @@ export function vssmRoutes(app: FastifyInstance, ctx: RouteContext): void {
   for (const r of routeTable(ctx)) {
     const operation = r.path.replace('/', '.');
     app.post(`/REST/v1/${r.path}`, {
-      bodyLimit: ctx.limits.bodyBytes,
+      bodyLimit: r.bodyBytes ?? ctx.limits.bodyBytes,
       schema: { summary: r.summary, tags: ['vssm'], body: messageSchema(r.request), response: withErrors({ 200: r.response }) },
       // proto3 JSON accepts .proto field names too; they become the JSON names before validation.
       preValidation: (request, _reply, done) => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { VssmAlgorithmKind } from './vssm-algorithms.ts';
-import { createPrincipal, openTestServer, PASSWORD, type Reply, type TestServer } from '../server-test-kit.ts';
+import { createPrincipal, openTestServer, PASSWORD, type Reply, type TestServer, type TestServerOptions } from '../server-test-kit.ts';
 
 export { errorCode, PASSWORD } from '../server-test-kit.ts';
 
@@ -26,8 +26,8 @@ export const WEAK_NAMES: Record<VssmAlgorithmKind, readonly string[]> = {
 
 export const b64 = (data: string | Uint8Array): string => Buffer.from(data).toString('base64');
 
-export async function openVssmServer(t: TestContext): Promise<VssmTestServer> {
-  const server = await openTestServer(t);
+export async function openVssmServer(t: TestContext, options: TestServerOptions = {}): Promise<VssmTestServer> {
+  const server = await openTestServer(t, options);
   const alice = await createPrincipal(server, 'alice', 'user', ['alpha']);
   const post = (path: string, body: unknown, token = alice) => server.call('POST', `/REST/v1/${path}`, { token, body });
   const generate = async (keyName: string, keyType: string, keySpec?: string, keySize?: number | string): Promise<void> => {
