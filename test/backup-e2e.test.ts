@@ -24,6 +24,10 @@ describe('backups through the SDK and the CLI', () => {
     assert.match(created.name, /^coffer-backup-.*\.cbk$/);
     assert.equal(created.manifest.domainId, (await olivia.domain.status()).domainId);
     assert.ok((created.manifest.records.byPrefix['key/'] ?? 0) >= 1);
+    // The node's audit chain head is pinned in the signed manifest: an entry of its journal, hash and all.
+    const head = created.manifest.auditHead ?? assert.fail('no audit head in the manifest');
+    const pinned = journal(node).find((entry) => entry['seq'] === head.seq);
+    assert.equal(pinned?.['hash'], head.hash);
     await refused(ursula.backups.create(), 'ACCESS_DENIED', 403);
     await refused(ursula.backups.list(), 'ACCESS_DENIED', 403);
 

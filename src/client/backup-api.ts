@@ -14,6 +14,8 @@ export interface BackupManifest {
   readonly body: { readonly sha256: string; readonly bytes: number; readonly chunks: number };
   readonly records: { readonly total: number; readonly byPrefix: Readonly<Record<string, number>> };
   readonly excludedPrefixes: readonly string[];
+  /** The creating node's audit chain head when the backup was written (its journal is node-local). */
+  readonly auditHead?: { readonly seq: number; readonly hash: string };
 }
 
 export interface BackupSummary {

@@ -72,7 +72,7 @@ export class BackupService {
   create(caller: Caller): Promise<BackupSummary> {
     const detail: Record<string, string | number> = {};
     return this.#audited(caller, 'backup.create', detail, async () => {
-      const written = await writeBackup({ store: this.#node.store, barrier: this.#node.barrier, nodeId: this.#node.nodeId, dir: this.dir });
+      const written = await writeBackup({ store: this.#node.store, barrier: this.#node.barrier, nodeId: this.#node.nodeId, dir: this.dir, auditHead: () => this.#node.auditHead() });
       detail['backup'] = written.name;
       detail['records'] = written.manifest.records.total;
       return { name: written.name, manifestDigest: manifestDigest(written.manifest), manifest: written.manifest };

@@ -165,6 +165,11 @@ export class CofferNode<S extends Store = Store> {
    * The highest audit seq known durable: the open journal's head; Infinity when no journal is open
    * (every complete line in the file is durable); -1 while a journal opens or closes.
    */
+  /** The durable head of this unsealed period's audit chain (undefined while sealed). */
+  auditHead(): { readonly seq: number; readonly hash: string } | undefined {
+    return this.#unsealed?.journal.head();
+  }
+
   journalDurableSeq(): number {
     if (this.#journalBusy) return -1;
     return this.#unsealed === undefined ? Number.POSITIVE_INFINITY : this.#unsealed.journal.head().seq;

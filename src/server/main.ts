@@ -231,7 +231,7 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
   const removeBackupListener = config.backup.intervalHours === 0 ? () => true : node.addLifecycleListener({
     unsealed: () => {
       scheduler = new BackupScheduler({
-        store: node.store, barrier: node.barrier, nodeId: node.nodeId, dir: config.backup.dir,
+        store: node.store, barrier: node.barrier, nodeId: node.nodeId, dir: config.backup.dir, auditHead: () => node.auditHead(),
         intervalHours: config.backup.intervalHours, retention: config.backup.retention,
         onBackup: (backup, pruned) => {
           api.log.info({ backup: backup.name, records: backup.manifest.records.total, pruned }, 'scheduled backup written');

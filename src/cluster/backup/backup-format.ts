@@ -72,6 +72,11 @@ export interface BackupManifest extends BackupHeader {
   readonly body: { readonly sha256: string; readonly bytes: number; readonly chunks: number };
   readonly records: { readonly total: number; readonly byPrefix: Readonly<Record<string, number>> };
   readonly excludedPrefixes: readonly string[];
+  /**
+   * The creating node's audit chain head when the backup was written (its journal is node-local, so
+   * the backup pins it: a later verification of that journal must pass through this entry and hash).
+   */
+  readonly auditHead?: { readonly seq: number; readonly hash: string };
 }
 
 export function integrityFailed(cause?: unknown): CofferError {
@@ -257,12 +262,21 @@ export function parseSignedManifest(manifestBytes: Buffer, signature: Buffer): B
     body: { sha256: field(body, 'sha256', isString), bytes: field(body, 'bytes', isCount), chunks: field(body, 'chunks', isCount) },
     records: { total: field(records, 'total', isCount), byPrefix: byPrefix as Record<string, number> },
     excludedPrefixes: field(raw, 'excludedPrefixes', (v): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string')),
+    ...(raw['auditHead'] === undefined ? {} : { auditHead: auditHeadOf(raw['auditHead']) }),
   };
   if (descriptor.domainId !== manifest.domainId || descriptor.auditPublicKey !== auditPublicKey || !B64URL.test(manifest.salt) || !B64URL.test(manifest.nonceBase)
     || manifest.chunkBytes < 1 || manifest.chunkBytes > MAX_CHUNK_BYTES || !/^[0-9a-f]{64}$/.test(manifest.body.sha256) || manifest.body.chunks < 1) {
     throw integrityFailed();
   }
   return manifest;
+}
+
+function auditHeadOf(value: unknown): { seq: number; hash: string } {
+  if (!isObject(value)) throw integrityFailed();
+  const seq = field(value, 'seq', (v): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= -1);
+  const hash = field(value, 'hash', isString);
+  if (!/^[0-9a-f]{64}$/.test(hash) || Object.keys(value).length !== 2) throw integrityFailed();
+  return { seq, hash };
 }
 
 export function manifestBytesOf(manifest: BackupManifest): Buffer {

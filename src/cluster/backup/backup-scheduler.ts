@@ -22,6 +22,8 @@ export interface BackupSchedulerOptions {
   readonly store: Store;
   readonly barrier: Barrier;
   readonly nodeId: string;
+  /** The node's audit chain head, pinned in each backup's manifest. */
+  readonly auditHead?: () => { readonly seq: number; readonly hash: string } | undefined;
   readonly dir: string;
   readonly intervalHours: number;
   readonly retention: RetentionPolicy;
@@ -103,7 +105,10 @@ export class BackupScheduler {
       throw error;
     }
     if (!due) return undefined;
-    const written = await writeBackup({ store, barrier, nodeId, dir: this.#options.dir, clock: this.#clock });
+    const written = await writeBackup({
+      store, barrier, nodeId, dir: this.#options.dir, clock: this.#clock,
+      ...(this.#options.auditHead === undefined ? {} : { auditHead: this.#options.auditHead }),
+    });
     const pruned = await pruneBackups(this.#options.dir, this.#options.retention, this.#clock);
     const done: Lease = { holder: nodeId, expiresAt: new Date(this.#clock.now().getTime() + 3 * this.#checkMs).toISOString(), lastBackupAt: written.manifest.createdAt };
     await store.commit([{ op: 'put', key: BACKUP_LEASE_KEY, value: Buffer.from(JSON.stringify(done)), expectVersion: version }]);

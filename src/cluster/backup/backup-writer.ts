@@ -24,6 +24,8 @@ export interface WriteBackupOptions {
   readonly dir: string;
   readonly clock?: Clock;
   readonly chunkBytes?: number;
+  /** The creating node's audit chain head, read when the manifest is sealed (see BackupManifest.auditHead). */
+  readonly auditHead?: () => { readonly seq: number; readonly hash: string } | undefined;
 }
 
 export interface WrittenBackup {
@@ -139,7 +141,11 @@ export async function writeBackup(options: WriteBackupOptions): Promise<WrittenB
     } finally {
       await bodyFile.close();
     }
-    const manifest: BackupManifest = { ...header, descriptor, body, records: { total, byPrefix }, excludedPrefixes: EXCLUDED_PREFIXES };
+    const head = options.auditHead?.();
+    const manifest: BackupManifest = {
+      ...header, descriptor, body, records: { total, byPrefix }, excludedPrefixes: EXCLUDED_PREFIXES,
+      ...(head === undefined ? {} : { auditHead: { seq: head.seq, hash: head.hash } }),
+    };
     const manifestBytes = manifestBytesOf(manifest);
     const out = await open(partPath, 'wx', 0o600);
     try {

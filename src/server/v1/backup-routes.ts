@@ -22,6 +22,10 @@ const manifestSchema = {
     body: { type: 'object', additionalProperties: false, properties: { sha256: { type: 'string' }, bytes: COUNT, chunks: COUNT } },
     records: { type: 'object', additionalProperties: false, properties: { total: COUNT, byPrefix: { type: 'object', additionalProperties: COUNT } } },
     excludedPrefixes: { type: 'array', items: { type: 'string' } },
+    auditHead: {
+      type: 'object', additionalProperties: false, required: ['seq', 'hash'], description: "The creating node's audit chain head when the backup was written",
+      properties: { seq: { type: 'integer', minimum: -1 }, hash: { type: 'string' } },
+    },
   },
 } as const;
 
