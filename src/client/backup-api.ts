@@ -1,22 +1,11 @@
 // /v1/backups: officers create, list, verify and restore backups in the node's backup directory.
+// The backup shapes are the cluster's and the server's contract (type-only: nothing of either is loaded).
+import type { BackupManifest as StoredManifest, RestoreMode } from '../cluster/backup/index.ts';
+import type { RestoreSummary } from '../server/backup-service.ts';
 import type { Transport } from './transport.ts';
 
-export interface BackupManifest {
-  readonly format: string;
-  readonly formatVersion: number;
-  readonly backupId: string;
-  readonly createdAt: string;
-  readonly domainId: string;
-  readonly auditPublicKey: string;
-  readonly nodeId: string;
-  readonly storeRevision: number;
-  readonly chunkBytes: number;
-  readonly body: { readonly sha256: string; readonly bytes: number; readonly chunks: number };
-  readonly records: { readonly total: number; readonly byPrefix: Readonly<Record<string, number>> };
-  readonly excludedPrefixes: readonly string[];
-  /** The creating node's audit chain head when the backup was written (its journal is node-local). */
-  readonly auditHead?: { readonly seq: number; readonly hash: string };
-}
+/** The manifest as the API serves it: the key-derivation salt, nonce base and (long) descriptor stay in the file. */
+export type BackupManifest = Omit<StoredManifest, 'salt' | 'nonceBase' | 'descriptor'>;
 
 export interface BackupSummary {
   readonly name: string;
@@ -25,15 +14,7 @@ export interface BackupSummary {
   readonly manifest: BackupManifest;
 }
 
-export type RestoreMode = 'empty' | 'merge';
-
-export interface RestoreSummary {
-  readonly name: string;
-  readonly mode: RestoreMode;
-  readonly restored: number;
-  readonly kept: number;
-  readonly manifest: BackupManifest;
-}
+export type { RestoreMode, RestoreSummary };
 
 const segment = (value: string): string => encodeURIComponent(value);
 

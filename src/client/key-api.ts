@@ -4,6 +4,7 @@
 import { CofferError } from '../core/errors.ts';
 import { decodeBase64, encodeBase64 } from './bytes.ts';
 import type { ApprovalPolicyRequest, CreateKeyRequest, KeyListQuery, KeyMetadata, KeyRef, Page, PublicKey, UpdateKeyRequest } from './api-types.ts';
+import type { IssuedImportToken } from '../server/import-tokens.ts';
 import type { Transport } from './transport.ts';
 import { pageOf, paginate } from './pagination.ts';
 
@@ -152,16 +153,8 @@ export interface ImportTokenRequest {
   readonly preserveId?: boolean;
 }
 
-export interface ImportToken {
-  readonly importToken: string;
-  readonly wrappingPublicKey: string;
-  readonly wrappingPublicKeyFingerprint: string;
-  readonly wrappingAlgorithm: string;
-  readonly spec: string;
-  readonly project: string;
-  readonly preserveId: boolean;
-  readonly expiresAt: string;
-}
+// The issued token is the server's contract (type-only: nothing of the server is loaded).
+export type ImportToken = IssuedImportToken;
 
 interface ImportedKeyFields {
   readonly project: string;

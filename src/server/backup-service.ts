@@ -16,6 +16,7 @@ import type { CofferNode } from './coffer-node.ts';
 
 export interface BackupSummary {
   readonly name: string;
+  /** Hex SHA-256 of the manifest: names the backup as well as its file name. */
   readonly manifestDigest: string;
   readonly manifest: BackupManifest;
 }

@@ -42,13 +42,17 @@ async function readHead(file: FileHandle): Promise<{ manifest: BackupManifest; b
   return { manifest: parseSignedManifest(manifestBytes, signature), bodyOffset: position + 4 + signatureLength };
 }
 
-async function withFile<T>(path: string, body: (file: FileHandle) => Promise<T>): Promise<T> {
-  let file: FileHandle;
+/** Opens a backup file for reading, else BACKUP_NOT_FOUND. */
+async function openBackup(path: string): Promise<FileHandle> {
   try {
-    file = await open(path, 'r');
+    return await open(path, 'r');
   } catch (error) {
     throw new CofferError('BACKUP_NOT_FOUND', 'no such backup', { cause: error });
   }
+}
+
+async function withFile<T>(path: string, body: (file: FileHandle) => Promise<T>): Promise<T> {
+  const file = await openBackup(path);
   try {
     return await body(file);
   } finally {
@@ -99,12 +103,7 @@ export function checkDomain(manifest: BackupManifest, barrier: Barrier): void {
  * finishes without throwing (verifyBackup reads the whole file first for that reason).
  */
 export async function* readRecords(path: string, barrier: Barrier): AsyncGenerator<BackupRecord, BackupManifest> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (error) {
-    throw new CofferError('BACKUP_NOT_FOUND', 'no such backup', { cause: error });
-  }
+  const file = await openBackup(path);
   try {
     const { manifest, bodyOffset } = await readHead(file);
     checkDomain(manifest, barrier);
