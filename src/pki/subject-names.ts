@@ -40,7 +40,7 @@ export function serverAltNames(extra: unknown): SubjectAltNames {
   return { dnsNames: [...dnsNames], ipAddresses: [...ipAddresses] };
 }
 
-function canonicalIp(name: string): string | undefined {
+export function canonicalIp(name: string): string | undefined {
   const version = isIP(name);
   if (version === 4) return name;
   // Zone ids (fe80::1%eth0) cannot be put in a certificate (RFC 5280 §4.2.1.6: 16 octets).
@@ -48,7 +48,7 @@ function canonicalIp(name: string): string | undefined {
   return undefined;
 }
 
-function canonicalDnsName(name: string): string {
+export function canonicalDnsName(name: string): string {
   const lower = name.toLowerCase();
   const labels = lower.split('.');
   // An all-numeric last label is how "127.1" or "10.1" would sneak in: an address, not a name.
