@@ -39,6 +39,25 @@ export function decodeSinglePemBlock(text: unknown, label: string, what: string)
   return found;
 }
 
+/**
+ * Every `label` block of `text` in order (a certificate followed by its chain), each checked as
+ * decodeSinglePemBlock checks one; INVALID_ARGUMENT when there are none or more than `max`.
+ */
+export function decodePemBlocks(text: unknown, label: string, what: string, max: number): Buffer[] {
+  if (typeof text !== 'string' || text.length > MAX_PEM_LENGTH) {
+    throw new CofferError('INVALID_ARGUMENT', `${what} must be a PEM string of at most ${MAX_PEM_LENGTH} characters`);
+  }
+  const blocks: Buffer[] = [];
+  for (const match of text.matchAll(BLOCK)) {
+    const [whole, begin, , end] = match;
+    if (begin !== label && end !== label) continue;
+    if (blocks.length === max) throw new CofferError('INVALID_ARGUMENT', `${what} holds more than ${max} ${label} blocks`);
+    blocks.push(decodeSinglePemBlock(whole, label, what));
+  }
+  if (blocks.length === 0) throw new CofferError('INVALID_ARGUMENT', `${what} holds no ${label} PEM block`);
+  return blocks;
+}
+
 /** RFC 7468 §2: base64 in lines of 64 characters, ending with a newline. */
 export function encodePem(label: string, der: Uint8Array): string {
   const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');

@@ -25,6 +25,7 @@ import { principalRoutes, projectRoutes } from './v1/principal-routes.ts';
 import { keyUseRoutes } from './v1/key-use-routes.ts';
 import { joinRoutes } from './v1/join-routes.ts';
 import { quorumRoutes } from './v1/quorum-routes.ts';
+import { pkiRoutes } from './v1/pki-routes.ts';
 import type { RouteContext, RouteLimits } from './v1/route-context.ts';
 import { MAX_INLINE_BACKUP_BYTES, vssmRoutes } from './vssm/index.ts';
 
@@ -188,6 +189,7 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
   projectRoutes(app, context);
   keyRoutes(app, context);
   keyTransportRoutes(app, context);
+  pkiRoutes(app, context);
   quorumRoutes(app, context);
   keyUseRoutes(app, context);
   joinRoutes(app, context);

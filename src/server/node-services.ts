@@ -18,6 +18,7 @@ import { HttpMetrics } from './http-metrics.ts';
 import { KeyInventory } from './key-inventory.ts';
 import { createKeyUseService } from './key-use-wiring.ts';
 import { ImportTokenService } from './import-tokens.ts';
+import { PkiService } from '../pki/pki-service.ts';
 import { quorumOperations } from './quorum-operations.ts';
 
 export type DirectoryFactory = (parts: { readonly store: Store; readonly barrier: Barrier; readonly audit: AuditSink }) => PrincipalDirectory;
@@ -52,6 +53,8 @@ export class NodeServices {
   #keyUse: { readonly audit: AuditSink; readonly service: KeyUseService } | undefined;
   /** Same key: import tokens (BYOK) are sealed by the barrier of the current unsealed period. */
   #importTokens: { readonly audit: AuditSink; readonly service: ImportTokenService } | undefined;
+  /** Same key: PKI records (CAs, certificates, CRLs) are sealed by the barrier of the current unsealed period. */
+  #pki: { readonly audit: AuditSink; readonly service: PkiService } | undefined;
 
   constructor(node: CofferNode, options: { createDirectory?: DirectoryFactory; metrics?: HttpMetrics; version?: string; deadAfterSeconds?: number; backupDir?: string } = {}) {
     this.node = node;
@@ -140,6 +143,15 @@ export class NodeServices {
       this.#importTokens = { audit, service: new ImportTokenService({ store: this.node.store, barrier: this.node.barrier, audit }) };
     }
     return this.#importTokens.service;
+  }
+
+  /** CSRs, certificates attached to keys, built-in CAs and the time-stamping authority (DOMAIN_SEALED otherwise). */
+  pki(): PkiService {
+    const audit = this.node.audit;
+    if (this.#pki?.audit !== audit) {
+      this.#pki = { audit, service: new PkiService({ store: this.node.store, barrier: this.node.barrier, audit, engine: () => this.node.engine }) };
+    }
+    return this.#pki.service;
   }
 
   async #open(audit: AuditSink): Promise<PrincipalDirectory> {

@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
-  AuthorityKeyIdentifier, BasicConstraints, CRLNumber, CRLReason, type CRLReasons, ExtendedKeyUsage, Extension, GeneralName, GeneralSubtree,
+  AuthorityKeyIdentifier, BasicConstraints, CRLDistributionPoints, CRLNumber, DistributionPoint, DistributionPointName, CRLReason, type CRLReasons, ExtendedKeyUsage, Extension, GeneralName, GeneralSubtree,
   GeneralSubtrees, KeyIdentifier, KeyUsage, NameConstraints, SubjectAlternativeName, SubjectKeyIdentifier, SubjectPublicKeyInfo,
-  id_ce_authorityKeyIdentifier, id_ce_basicConstraints, id_ce_cRLNumber, id_ce_cRLReasons, id_ce_extKeyUsage, id_ce_keyUsage,
+  id_ce_authorityKeyIdentifier, id_ce_basicConstraints, id_ce_cRLDistributionPoints, id_ce_cRLNumber, id_ce_cRLReasons, id_ce_extKeyUsage, id_ce_keyUsage,
   id_ce_nameConstraints, id_ce_subjectAltName, id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import { CofferError } from '../../core/errors.ts';
@@ -179,6 +179,12 @@ export function nameConstraintsExtension(constraints: NameConstraintSet): Extens
     ...(permittedSubtrees === undefined ? {} : { permittedSubtrees }),
     ...(excludedSubtrees === undefined ? {} : { excludedSubtrees }),
   }));
+}
+
+/** RFC 5280 §4.2.1.13: where the issuer's CRL is fetched. */
+export function crlDistributionPointsExtension(url: string): Extension {
+  const point = new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: url })] }) });
+  return extension(id_ce_cRLDistributionPoints, false, new CRLDistributionPoints([point]));
 }
 
 export function crlNumberExtension(value: number): Extension {
