@@ -78,7 +78,7 @@ describe('PKI with openssl', () => {
         profile: { permittedDnsDomains: ['example.com'] },
       });
       const sub = await must(s, s.ursula, 'POST', '/v1/pki/cas', {
-        name: `sub-${spec}`, key: `alpha/sub-${spec}`, subject: `CN=Acme Code Signing ${spec}, O=Acme`, parent: `alpha/root-${spec}`,
+        name: `sub-${spec}`, key: subKey, subject: `CN=Acme Code Signing ${spec}, O=Acme`, parent: `alpha/root-${spec}`,
         profile: { extendedKeyUsage: ['codeSigning', 'timeStamping'] },
       });
       assert.equal(sub['pathLength'], 0, 'an intermediate under a pathLength 1 root gets 0');

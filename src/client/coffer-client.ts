@@ -1,5 +1,5 @@
 // CofferClient: the typed SDK over the native API (docs/api.md) of one node or a cluster, grouped as
-// the API is: domain, auth, principals, projects, keys, crypto, quorum, keyUse, cluster.
+// the API is: domain, auth, principals, projects, keys, crypto, quorum, keyUse, cluster, backups, pki, tsa.
 import { CofferError } from '../core/errors.ts';
 import { AuthApi, PrincipalApi, ProjectApi } from './identity-api.ts';
 import { BackupApi } from './backup-api.ts';
@@ -10,7 +10,9 @@ import { ClusterTransport } from './cluster-transport.ts';
 import { normaliseUrl } from './node-pool.ts';
 import { KeyApi } from './key-api.ts';
 import { KeyUseApi } from './key-use-api.ts';
+import { PkiApi } from './pki-api.ts';
 import { QuorumApi } from './quorum-api.ts';
+import { TsaApi } from './tsa-api.ts';
 import { checkClientIdentity, loadPem, type PemSource } from './credentials.ts';
 
 export interface CofferClientOptions {
@@ -75,6 +77,8 @@ export class CofferClient {
   readonly keyUse: KeyUseApi;
   readonly cluster: ClusterApi;
   readonly backups: BackupApi;
+  readonly pki: PkiApi;
+  readonly tsa: TsaApi;
   readonly #http: ClusterTransport;
 
   constructor(options: CofferClientOptions) {
@@ -105,6 +109,8 @@ export class CofferClient {
     this.keyUse = new KeyUseApi(pinned, timeoutMs);
     this.cluster = new ClusterApi(this.#http);
     this.backups = new BackupApi(this.#http);
+    this.pki = new PkiApi(this.#http);
+    this.tsa = new TsaApi(this.#http);
   }
 
   /** The first node's base URL (domain and key-use calls go there). */

@@ -20,6 +20,22 @@ export function parseKeyRef(ref: KeyRef): { id: string } | { project: string; na
   throw new CofferError('INVALID_ARGUMENT', `a key is named by its id (uuid) or as project/name, not ${JSON.stringify(ref.slice(0, 140))}`);
 }
 
+/** The id a KeyRef names: an id as is, a `project/name` looked up (KEY_NOT_FOUND when there is none). */
+export async function keyIdOf(http: Transport, ref: KeyRef): Promise<string> {
+  const parsed = parseKeyRef(ref);
+  return 'id' in parsed ? parsed.id : ((await http.send('GET', keyPath(parsed))) as KeyMetadata).id;
+}
+
+/** A KeyRef as a body field takes it: the id or "project/name" (checked as parseKeyRef checks it). */
+export function keyRefText(ref: KeyRef): string {
+  const parsed = parseKeyRef(ref);
+  return 'id' in parsed ? parsed.id : `${parsed.project}/${parsed.name}`;
+}
+
+function keyPath(parsed: { id: string } | { project: string; name: string }): string {
+  return 'id' in parsed ? `/v1/keys/${parsed.id}` : `/v1/projects/${segment(parsed.project)}/keys/${segment(parsed.name)}`;
+}
+
 export class KeyApi {
   readonly #http: Transport;
 
@@ -44,9 +60,7 @@ export class KeyApi {
   }
 
   async get(ref: KeyRef): Promise<KeyMetadata> {
-    const parsed = parseKeyRef(ref);
-    const path = 'id' in parsed ? `/v1/keys/${parsed.id}` : `/v1/projects/${segment(parsed.project)}/keys/${segment(parsed.name)}`;
-    return (await this.#http.send('GET', path)) as KeyMetadata;
+    return (await this.#http.send('GET', keyPath(parseKeyRef(ref)))) as KeyMetadata;
   }
 
   async update(ref: KeyRef, request: UpdateKeyRequest): Promise<KeyMetadata> {
@@ -116,9 +130,8 @@ export class KeyApi {
     return (await this.#http.send('POST', '/v1/keys/import-public', { body: request })) as KeyMetadata;
   }
 
-  async #idOf(ref: KeyRef): Promise<string> {
-    const parsed = parseKeyRef(ref);
-    return 'id' in parsed ? parsed.id : (await this.get(parsed)).id;
+  #idOf(ref: KeyRef): Promise<string> {
+    return keyIdOf(this.#http, ref);
   }
 
   async #onKey(ref: KeyRef, method: string, suffix: string, body?: unknown): Promise<KeyMetadata> {
