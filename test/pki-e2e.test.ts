@@ -25,13 +25,15 @@ async function session(t: TestContext): Promise<Session> {
   return { server, dir: tempDir(t), ursula, bob, olivia: await server.login('olivia') };
 }
 
-async function must(s: Session, token: string, method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+async function must(s: Session, token: string, method: Method, url: string, body?: unknown): Promise<Record<string, unknown>> {
   const reply = await s.server.call(method, url, { token, ...(body === undefined ? {} : { body }) });
   assert.ok(reply.status >= 200 && reply.status < 300, `${method} ${url}: ${reply.status} ${reply.text}`);
   return reply.body;
 }
 
-async function refusedWith(s: Session, token: string, method: string, url: string, body: unknown, code: string): Promise<void> {
+async function refusedWith(s: Session, token: string, method: Method, url: string, body: unknown, code: string): Promise<void> {
   const reply = await s.server.call(method, url, { token, body });
   assert.equal(errorCode(reply), code, `${method} ${url}: ${reply.status} ${reply.text}`);
   assert.ok(reply.status >= 400 && reply.status < 500, reply.text);
@@ -119,7 +121,7 @@ describe('PKI with openssl', () => {
       assert.ok(stillOk.ok, stillOk.out);
       await refusedWith(s, s.ursula, 'POST', `/v1/pki/cas/${String(sub['caId'])}/revoke`, { serialNumber: issued['serialNumber'] }, 'CERTIFICATE_ALREADY_REVOKED');
       const listed = await must(s, s.ursula, 'GET', `/v1/pki/cas/${String(sub['caId'])}/certificates`);
-      const states = (listed['certificates'] as { serialNumber: string; revocationReason?: string }[]).map((c) => [c.serialNumber, c.revocationReason ?? 'valid']);
+      const states = (listed['certificates'] as { serialNumber: string; revocationReason?: string }[]).map((c): [string, string] => [c.serialNumber, c.revocationReason ?? 'valid']);
       assert.deepEqual(new Map(states).get(String(issued['serialNumber'])), 'keyCompromise');
     });
   }
@@ -233,5 +235,60 @@ describe('PKI with openssl', () => {
     const refusal = entries.find((entry) => entry['operation'] === 'pki.issue' && entry['errorCode'] === 'CERTIFICATE_KEY_MISMATCH');
     assert.ok(refusal !== undefined);
     assert.ok(!readFileSync(s.server.node.journalPath, 'utf8').includes('BEGIN CERTIFICATE'), 'no certificate in the audit log');
+  });
+
+  it('time-stamps: openssl ts queries over /v1/tsa get replies that openssl ts -verify accepts', async (t) => {
+    const s = await session(t);
+    const rootKey = await key(s, 'tsa-root', 'EC_P384');
+    const tsaKey = await key(s, 'tsa', 'RSA_2048');
+    const root = await must(s, s.ursula, 'POST', '/v1/pki/cas', { name: 'tsa-root', key: rootKey, subject: 'CN=TSA Root' });
+    const dataPath = write(s, 'artifact.bin', 'the release artifact');
+    const queryPath = join(s.dir, 'q.tsq');
+    execFileSync('openssl', ['ts', '-query', '-data', dataPath, '-sha256', '-cert', '-out', queryPath], { stdio: 'ignore' });
+    const query = readFileSync(queryPath);
+    const stamp = (keyRef: string, body: Buffer, type = 'application/timestamp-query') => s.server.app.inject({
+      method: 'POST', url: `/v1/tsa?key=${encodeURIComponent(keyRef)}`, headers: { authorization: `Bearer ${s.ursula}`, 'content-type': type }, payload: body,
+    });
+    // Before a time-stamping certificate is attached, the key is no TSA.
+    const early = await stamp(tsaKey, query);
+    assert.equal(early.statusCode, 409, early.body);
+    assert.equal((early.json<{ error: { code: string } }>()).error.code, 'TSA_NOT_CONFIGURED');
+
+    const csr = await must(s, s.ursula, 'POST', `/v1/keys/${tsaKey}/csr`, { subject: 'CN=Coffer TSA, O=Acme', extendedKeyUsage: ['timeStamping'] });
+    const issued = await must(s, s.ursula, 'POST', `/v1/pki/cas/${String(root['caId'])}/issue`, { csr: csr['csr'] });
+    assert.match(openssl(['x509', '-noout', '-ext', 'extendedKeyUsage', '-in', write(s, 'tsa.pem', String(issued['certificate']))]).out, /critical\s+Time Stamping/);
+    await must(s, s.ursula, 'POST', `/v1/keys/${tsaKey}/certificates`, { certificate: `${String(issued['certificate'])}${String(issued['chain'])}` });
+
+    const answer = await stamp('alpha/tsa', query);
+    assert.equal(answer.statusCode, 200, answer.body);
+    assert.equal(answer.headers['content-type'], 'application/timestamp-reply');
+    const replyPath = join(s.dir, 'r.tsr');
+    writeFileSync(replyPath, answer.rawPayload);
+    const text = openssl(['ts', '-reply', '-in', replyPath, '-text']);
+    assert.ok(text.ok && /Status: Granted/.test(text.out) && /Policy OID: (tsa_policy1|1\.2\.3\.4\.1)/.test(text.out), text.out);
+    const verified = openssl(['ts', '-verify', '-data', dataPath, '-in', replyPath, '-CAfile', write(s, 'tsa-root.pem', String(root['certificate']))]);
+    assert.ok(verified.ok && /Verification: OK/.test(verified.out), verified.out);
+    const tampered = openssl(['ts', '-verify', '-data', write(s, 'other.bin', 'another artifact'), '-in', replyPath, '-CAfile', join(s.dir, 'tsa-root.pem')]);
+    assert.ok(!tampered.ok, tampered.out);
+
+    // The JSON form for the SDK; a garbled query is a rejection reply, not an error.
+    const json = await must(s, s.ursula, 'POST', '/v1/tsa/stamp', { key: tsaKey, query: query.toString('base64') });
+    assert.equal(json['granted'], true);
+    assert.match(String(json['serialNumber']), /^[0-9a-f]{32}$/);
+    const garbled = await must(s, s.ursula, 'POST', '/v1/tsa/stamp', { key: tsaKey, query: Buffer.from('not a query').toString('base64') });
+    assert.equal(garbled['granted'], false);
+    assert.equal(garbled['status'], 2);
+    assert.equal(garbled['failure'], 'badDataFormat');
+    // A caller without the use right on the TSA key is refused; JSON sent to /v1/tsa is refused.
+    const bobStamp = await s.server.app.inject({ method: 'POST', url: `/v1/tsa?key=${tsaKey}`, headers: { authorization: `Bearer ${s.bob}`, 'content-type': 'application/timestamp-query' }, payload: query });
+    assert.equal(bobStamp.json<{ error: { code: string } }>().error.code, 'KEY_NOT_FOUND');
+    const wrongType = await stamp(tsaKey, Buffer.from('{}'), 'application/json');
+    assert.equal(wrongType.json<{ error: { code: string } }>().error.code, 'UNSUPPORTED_MEDIA_TYPE');
+    const elsewhere = await s.server.app.inject({ method: 'POST', url: '/v1/crypto/random', headers: { authorization: `Bearer ${s.ursula}`, 'content-type': 'application/timestamp-query' }, payload: query });
+    assert.equal(elsewhere.json<{ error: { code: string } }>().error.code, 'UNSUPPORTED_MEDIA_TYPE');
+    const entries = readFileSync(s.server.node.journalPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry['operation'] === 'tsa.stamp');
+    assert.ok(entries.some((entry) => (entry['detail'] as Record<string, unknown> | undefined)?.['granted'] === true));
+    assert.ok(entries.some((entry) => entry['errorCode'] === 'TSA_NOT_CONFIGURED'));
   });
 });

@@ -25,6 +25,9 @@ import { buildCsr, parseCsr, type CsrRequest } from './x509/csr.ts';
 import { parseDistinguishedName } from './x509/distinguished-names.ts';
 import { CRL_REASONS, extendedKeyUsageName, type CrlReasonName } from './x509/extensions.ts';
 import { X509Certificate } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, CertificatePolicies, id_ce_certificatePolicies } from '@peculiar/asn1-x509';
+import { checkTsaCertificate, timeStamp, type TimeStampOutcome } from './tsa/index.ts';
 
 const DENIALS: ReadonlySet<ErrorCode> = new Set(['ACCESS_DENIED', 'KEY_NOT_FOUND', 'CA_NOT_FOUND', 'CA_POLICY_VIOLATION', 'CERTIFICATE_NOT_FOUND']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -123,6 +126,19 @@ export interface CreateCaInput {
 
 export interface IssueInput extends LeafOptions {
   readonly csr: string | Uint8Array;
+}
+
+/**
+ * The TSA policy when the TSA certificate names none: OpenSSL's example policy (tsa_policy1 in its
+ * openssl.cnf), so `openssl ts -query -tspolicy tsa_policy1` matches. An organisation with its own
+ * policy OID puts it in the TSA certificate's certificatePolicies, and Coffer stamps under that.
+ */
+export const DEFAULT_TSA_POLICY = '1.2.3.4.1';
+const ANY_POLICY = '2.5.29.32.0';
+
+export interface TimeStampResult extends TimeStampOutcome {
+  readonly keyId: string;
+  readonly policy: string;
 }
 
 export interface PkiServiceOptions {
@@ -294,6 +310,44 @@ export class PkiService {
     const usesKeys = caller.roles.includes('user') || caller.roles.includes('service');
     if (!usesKeys || metadata.owner !== caller.principal) throw new CofferError('ACCESS_DENIED', "only the key's owner may change its certificates or make it a CA");
     return metadata;
+  }
+
+  // ---- time-stamping ----
+
+  /**
+   * Answers an RFC 3161 query with the key's time-stamping certificate (the newest attached to its
+   * current version with a critical timeStamping-only purpose), signing inside Coffer under the
+   * caller's use right. A bad query gets a rejection reply (status 2), not an error.
+   */
+  timeStamp(caller: Caller, ref: KeyRef, query: Uint8Array): Promise<TimeStampResult> {
+    return this.#run(caller, 'tsa.stamp', async (scope) => {
+      const signer = await this.#signer(caller, ref, scope);
+      const now = this.#clock.now();
+      let chosen: { certificateDer: Buffer; chainDer: Buffer[] } | undefined;
+      for (const record of await this.certificatesOf(signer.keyId, signer.keyVersion)) {
+        const ders = record.chain.map(fromB64);
+        const [certificateDer, ...chainDer] = ders;
+        if (certificateDer === undefined) continue;
+        try {
+          checkTsaCertificate(certificateDer, signer.publicKeyDer, now);
+        } catch {
+          continue;
+        }
+        chosen = { certificateDer, chainDer };
+        break;
+      }
+      if (chosen === undefined) {
+        throw new CofferError('TSA_NOT_CONFIGURED', 'attach a time-stamping certificate (critical extendedKeyUsage timeStamping only) for the key’s current version first');
+      }
+      const policy = tsaPolicyOf(chosen.certificateDer);
+      const outcome = await timeStamp(signer, { ...chosen, policy }, query, now);
+      scope.detail['granted'] = outcome.granted;
+      if (outcome.failure !== undefined) scope.detail['failure'] = outcome.failure;
+      if (outcome.serialNumber !== undefined) scope.detail['serialNumber'] = outcome.serialNumber;
+      if (outcome.hash !== undefined) scope.detail['hash'] = outcome.hash;
+      if (outcome.hashedMessage !== undefined) scope.inputDigest = outcome.hashedMessage;
+      return { ...outcome, keyId: signer.keyId, policy };
+    });
   }
 
   // ---- certificate authorities ----
@@ -563,6 +617,15 @@ export class PkiService {
     const own = fromB64(ca.chain[0] ?? '');
     return { signer, name: subjectNameOf(own), keyIdentifier: Buffer.from(ca.keyIdentifier, 'hex'), notAfter: new Date(ca.notAfter), profile: ca.profile };
   }
+}
+
+/** The one policy a TSA certificate names (anyPolicy aside), else DEFAULT_TSA_POLICY. */
+function tsaPolicyOf(certificateDer: Buffer): string {
+  const certificate = AsnConvert.parse(certificateDer, Certificate);
+  const extension = certificate.tbsCertificate.extensions?.find((item) => item.extnID === id_ce_certificatePolicies);
+  const policies = extension === undefined ? [] : [...AsnConvert.parse(extension.extnValue, CertificatePolicies)];
+  const named = policies.map((policy) => policy.policyIdentifier).filter((oid) => oid !== ANY_POLICY);
+  return named.length === 1 && named[0] !== undefined && /^[0-2](?:\.(?:0|[1-9][0-9]{0,8})){1,20}$/.test(named[0]) ? named[0] : DEFAULT_TSA_POLICY;
 }
 
 function crlRecord(crlNumber: number, signed: { der: Buffer; thisUpdate: Date; nextUpdate: Date }, revokedCount: number): CrlRecord {

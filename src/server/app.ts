@@ -26,6 +26,7 @@ import { keyUseRoutes } from './v1/key-use-routes.ts';
 import { joinRoutes } from './v1/join-routes.ts';
 import { quorumRoutes } from './v1/quorum-routes.ts';
 import { pkiRoutes } from './v1/pki-routes.ts';
+import { tsaRoutes } from './v1/tsa-routes.ts';
 import type { RouteContext, RouteLimits } from './v1/route-context.ts';
 import { MAX_INLINE_BACKUP_BYTES, vssmRoutes } from './vssm/index.ts';
 
@@ -148,7 +149,8 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
   app.addHook('preValidation', (request, _reply, done) => {
     const body: unknown = request.body;
     const none = body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
-    if (none || request.is404 || request.routeOptions.schema?.body !== undefined) done();
+    const raw = request.routeOptions.config.rawBody === true && Buffer.isBuffer(body);
+    if (none || raw || request.is404 || request.routeOptions.schema?.body !== undefined) done();
     else done(new CofferError('MALFORMED_REQUEST', 'this endpoint takes no request body'));
   });
 
@@ -190,6 +192,7 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
   keyRoutes(app, context);
   keyTransportRoutes(app, context);
   pkiRoutes(app, context);
+  tsaRoutes(app, context);
   quorumRoutes(app, context);
   keyUseRoutes(app, context);
   joinRoutes(app, context);

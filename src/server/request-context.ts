@@ -26,6 +26,8 @@ declare module 'fastify' {
     auth?: 'none' | 'required';
     /** Served while the node is sealed or uninitialised; every other route answers DOMAIN_SEALED. */
     whileSealed?: boolean;
+    /** The route reads a binary body of its own media type (its content-type parser admits only it). */
+    rawBody?: boolean;
   }
 }
 
