@@ -5,13 +5,19 @@
 // unexpected allow and every unexpected denial is listed in one assertion message.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { signQuorumStatement } from '../src/approvals/quorum/index.ts';
 import { generateApproverKeys, signApproval, signRejection, type ApproverKeyPairs } from '../src/approvals/key-use/index.ts';
 import { CATALOGUE, type ErrorCode } from '../src/core/errors.ts';
 import { openTestServer, PASSWORD, unsealWith, type TestServer } from '../src/server/server-test-kit.ts';
 import { explicitRoutes, routeKey, servedRoutes } from './route-inventory.ts';
+import { buildCsr } from '../src/pki/x509/csr.ts';
+import { localSigner } from '../src/pki/x509/local-signer-test-kit.ts';
+import { signCertificate } from '../src/pki/x509/signed-structures.ts';
+import { parseDistinguishedName } from '../src/pki/x509/distinguished-names.ts';
+import { basicConstraintsExtension, extendedKeyUsageExtension, EXTENDED_KEY_USAGES, keyUsageExtension } from '../src/pki/x509/extensions.ts';
+import { encodePem } from '../src/pki/pem-blocks.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The expectations. One row per route; cells are: ok (answered 2xx), a code abbreviation (below), or
@@ -39,7 +45,7 @@ const CODES = {
   AD: 'ACCESS_DENIED', KN: 'KEY_NOT_FOUND', PN: 'PRINCIPAL_NOT_FOUND', JN: 'PROJECT_NOT_FOUND', NE: 'PROJECT_NOT_EMPTY',
   DF: 'CRYPTO_DECRYPT_FAILED', AR: 'AUTH_REQUIRED', AF: 'AUTH_FAILED', AI: 'DOMAIN_ALREADY_INITIALIZED', AU: 'DOMAIN_ALREADY_UNSEALED',
   QE: 'QUORUM_POLICY_EXISTS', BN: 'BACKUP_NOT_FOUND', BI: 'BACKUP_INTEGRITY_FAILED',
-  AN: 'APPROVAL_NOT_FOUND', NA: 'APPROVAL_NOT_APPROVER',
+  AN: 'APPROVAL_NOT_FOUND', NA: 'APPROVAL_NOT_APPROVER', CN: 'CA_NOT_FOUND',
 } as const satisfies Record<string, ErrorCode>;
 
 const MATRIX = `
@@ -89,6 +95,22 @@ POST   /v1/keys/import-tokens                    project   | AD -- -- AD | ok --
 POST   /v1/keys/import                           project   | AD -- -- AD | ok -- -- AD | AD -- -- AD | ok -- -- AD | AR AF
 POST   /v1/keys/import-public                    project   | AD -- -- AD | ok -- -- AD | AD -- -- AD | ok -- -- AD | AR AF
 PUT    /v1/keys/:keyId/approval                  key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
+POST   /v1/keys/:keyId/csr                       key       | -- AD AD KN | ok AD ok KN | -- AD AD KN | ok AD ok KN | AR AF
+POST   /v1/keys/:keyId/certificates              key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
+GET    /v1/keys/:keyId/certificates              key       | -- ok ok KN | ok ok ok KN | -- ok ok KN | ok ok ok KN | AR AF
+GET    /v1/keys/:keyId/certificates/:certificateId key     | -- ok ok KN | ok ok ok KN | -- ok ok KN | ok ok ok KN | AR AF
+DELETE /v1/keys/:keyId/certificates/:certificateId key     | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
+POST   /v1/pki/cas                               key       | -- AD AD KN | ok AD AD KN | -- AD AD KN | ok AD AD KN | AR AF
+GET    /v1/pki/cas                               none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
+GET    /v1/pki/cas/:caId                         key       | -- ok ok CN | ok ok ok CN | -- ok ok CN | ok ok ok CN | AR AF
+POST   /v1/pki/cas/:caId/issue                   key       | -- AD AD CN | ok AD ok CN | -- AD AD CN | ok AD ok CN | AR AF
+GET    /v1/pki/cas/:caId/certificates            key       | -- ok ok CN | ok ok ok CN | -- ok ok CN | ok ok ok CN | AR AF
+GET    /v1/pki/cas/:caId/certificates/:serialNumber key    | -- ok ok CN | ok ok ok CN | -- ok ok CN | ok ok ok CN | AR AF
+POST   /v1/pki/cas/:caId/revoke                  key       | -- AD AD CN | ok AD ok CN | -- AD AD CN | ok AD ok CN | AR AF
+GET    /v1/pki/cas/:caId/crl                     key       | -- ok ok CN | ok ok ok CN | -- ok ok CN | ok ok ok CN | AR AF
+POST   /v1/pki/cas/:caId/crl                     key       | -- AD AD CN | ok AD ok CN | -- AD AD CN | ok AD ok CN | AR AF
+POST   /v1/tsa                                   key       | -- AD AD KN | ok AD ok KN | -- AD AD KN | ok AD ok KN | AR AF
+POST   /v1/tsa/stamp                             key       | -- AD AD KN | ok AD ok KN | -- AD AD KN | ok AD ok KN | AR AF
 PUT    /v1/key-use/approver-keys                 none      | ok -- -- -- | ok -- -- -- | AD -- -- -- | ok -- -- -- | AR AF
 GET    /v1/key-use/approver-keys/:principal      none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
 POST   /v1/key-use/requests                      key       | -- AD AD DF | ok AD ok DF | -- AD AD DF | ok AD ok DF | AR AF
@@ -308,8 +330,11 @@ class World {
   async send(method: string, url: string, token: string | undefined, body?: unknown): Promise<Reply> {
     const response = await this.server.app.inject({
       method, url,
-      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-      ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+      headers: {
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...(Buffer.isBuffer(body) ? { 'content-type': 'application/timestamp-query' } : {}),
+      },
+      ...(body === undefined ? {} : { payload: Buffer.isBuffer(body) ? body : body as Record<string, unknown> }),
     });
     return { status: response.statusCode, body: parseBody(response.body) };
   }
@@ -557,6 +582,109 @@ const KEY_USE_BUILDERS: Readonly<Record<string, Builder>> = {
   'GET /v1/key-use/requests/:requestId/result': async (w, s) => ({ url: `/v1/key-use/requests/${(await keyUseRequest(w, requesterFor(s))).requestId}/result` }),
 };
 
+
+// PKI: a local test CA certifies Coffer keys for attach; CAs on the scene's key are made by its owner.
+const LOCAL_CA = localSigner('EC_P256');
+const LOCAL_CA_NAME = parseDistinguishedName('CN=Matrix test CA').name;
+const MATRIX_CSR = (await buildCsr(localSigner('EC_P256'), { subject: 'CN=matrix leaf' })).pem;
+const CA_OF_KEY = new Map<string, string>();
+
+/** A certificate (local test CA) for the key's public key: time-stamping when `tsa`, else code signing. */
+async function certificateFor(w: World, keyId: string, owner: string, tsa: boolean): Promise<string> {
+  const spki = String((await w.must(owner, 'GET', `/v1/keys/${keyId}/public-key`))['pem']);
+  const { createPublicKey } = await import('node:crypto');
+  const der = await signCertificate(LOCAL_CA, {
+    serialNumber: Buffer.concat([Buffer.from([0x40]), randomBytes(8)]), issuer: LOCAL_CA_NAME, subject: parseDistinguishedName(`CN=${tsa ? 'tsa' : 'signer'} ${keyId.slice(0, 8)}`).name,
+    notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000),
+    publicKeyDer: createPublicKey(spki).export({ type: 'spki', format: 'der' }),
+    extensions: [basicConstraintsExtension(false), keyUsageExtension(['digitalSignature']), extendedKeyUsageExtension([tsa ? EXTENDED_KEY_USAGES.timeStamping : EXTENDED_KEY_USAGES.codeSigning], tsa)],
+  });
+  return encodePem('CERTIFICATE', der);
+}
+
+const ATTACHED = new Map<string, { keyId: string; certificateId: string }>();
+
+/**
+ * The scene's EC key with a certificate attached by its owner; returns the key and the certificate
+ * id. Attached once per key and kind unless `fresh` (for a route that detaches it).
+ */
+async function attachedCertificate(w: World, s: Scene, tsa = false, fresh = false): Promise<{ keyId: string; certificateId: string }> {
+  const key = w.keyFor('ec', s);
+  const cached = ATTACHED.get(`${key.id}/${String(tsa)}`);
+  if (cached !== undefined && !fresh) return cached;
+  const owner = w.ownerFor(s);
+  const attached = await w.must(owner, 'POST', `/v1/keys/${key.id}/certificates`, { certificate: await certificateFor(w, key.id, owner, tsa) });
+  const result = { keyId: key.id, certificateId: String(attached['certificateId']) };
+  if (!fresh) ATTACHED.set(`${key.id}/${String(tsa)}`, result);
+  return result;
+}
+
+/** A CA on the scene's EC key, made once by the key's owner. */
+async function caFor(w: World, s: Scene): Promise<string> {
+  const key = w.keyFor('ec', s);
+  const known = CA_OF_KEY.get(key.id);
+  if (known !== undefined) return known;
+  const ca = await w.must(w.ownerFor(s), 'POST', '/v1/pki/cas', { name: w.unique('ca'), key: key.id, subject: `CN=Matrix CA ${key.name}` });
+  CA_OF_KEY.set(key.id, String(ca['caId']));
+  return String(ca['caId']);
+}
+
+/** A certificate the scene's CA issued (by its owner): its CA and serial number. */
+async function issuedBy(w: World, s: Scene): Promise<{ caId: string; serialNumber: string }> {
+  const caId = await caFor(w, s);
+  const issued = await w.must(w.ownerFor(s), 'POST', `/v1/pki/cas/${caId}/issue`, { csr: MATRIX_CSR });
+  return { caId, serialNumber: String(issued['serialNumber']) };
+}
+
+/** A DER TimeStampReq for SHA-256 of "release 1.2.3" (RFC 3161 §2.4.1), built by hand: no nonce, certReq true. */
+function timeStampQuery(): Buffer {
+  const digest = createHash('sha256').update('release 1.2.3').digest();
+  const algorithm = Buffer.from('300d06096086480165030402010500', 'hex');
+  const imprint = Buffer.concat([Buffer.from([0x30, algorithm.length + 2 + digest.length]), algorithm, Buffer.from([0x04, digest.length]), digest]);
+  const body = Buffer.concat([Buffer.from('020101', 'hex'), imprint, Buffer.from('0101ff', 'hex')]);
+  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+}
+
+const PKI_BUILDERS: Readonly<Record<string, Builder>> = {
+  'POST /v1/keys/:keyId/csr': (w, s) => ({ url: `/v1/keys/${w.keyFor('ec', s).id}/csr`, body: { subject: 'CN=matrix', extendedKeyUsage: ['codeSigning'] } }),
+  'POST /v1/keys/:keyId/certificates': async (w, s) => {
+    const key = w.keyFor('ec', s);
+    return { url: `/v1/keys/${key.id}/certificates`, body: { certificate: await certificateFor(w, key.id, w.ownerFor(s), false) } };
+  },
+  'GET /v1/keys/:keyId/certificates': (w, s) => ({ url: `/v1/keys/${w.keyFor('ec', s).id}/certificates` }),
+  'GET /v1/keys/:keyId/certificates/:certificateId': async (w, s) => {
+    const { keyId, certificateId } = await attachedCertificate(w, s);
+    return { url: `/v1/keys/${keyId}/certificates/${certificateId}` };
+  },
+  'DELETE /v1/keys/:keyId/certificates/:certificateId': async (w, s) => {
+    const { keyId, certificateId } = await attachedCertificate(w, s, false, true);
+    return { url: `/v1/keys/${keyId}/certificates/${certificateId}` };
+  },
+  'POST /v1/pki/cas': (w, s) => ({ url: '/v1/pki/cas', body: { name: w.unique('new-ca'), key: w.keyFor('ec', s).id, subject: 'CN=Matrix new CA' } }),
+  'GET /v1/pki/cas': () => ({ url: '/v1/pki/cas' }),
+  'GET /v1/pki/cas/:caId': async (w, s) => ({ url: `/v1/pki/cas/${await caFor(w, s)}` }),
+  'POST /v1/pki/cas/:caId/issue': async (w, s) => ({ url: `/v1/pki/cas/${await caFor(w, s)}/issue`, body: { csr: MATRIX_CSR } }),
+  'GET /v1/pki/cas/:caId/certificates': async (w, s) => ({ url: `/v1/pki/cas/${await caFor(w, s)}/certificates` }),
+  'GET /v1/pki/cas/:caId/certificates/:serialNumber': async (w, s) => {
+    const { caId, serialNumber } = await issuedBy(w, s);
+    return { url: `/v1/pki/cas/${caId}/certificates/${serialNumber}` };
+  },
+  'POST /v1/pki/cas/:caId/revoke': async (w, s) => {
+    const { caId, serialNumber } = await issuedBy(w, s);
+    return { url: `/v1/pki/cas/${caId}/revoke`, body: { serialNumber } };
+  },
+  'GET /v1/pki/cas/:caId/crl': async (w, s) => ({ url: `/v1/pki/cas/${await caFor(w, s)}/crl` }),
+  'POST /v1/pki/cas/:caId/crl': async (w, s) => ({ url: `/v1/pki/cas/${await caFor(w, s)}/crl` }),
+  'POST /v1/tsa': async (w, s) => {
+    const { keyId } = await attachedCertificate(w, s, true);
+    return { url: `/v1/tsa?key=${keyId}`, body: timeStampQuery() };
+  },
+  'POST /v1/tsa/stamp': async (w, s) => {
+    const { keyId } = await attachedCertificate(w, s, true);
+    return { url: '/v1/tsa/stamp', body: { key: keyId, query: timeStampQuery().toString('base64') } };
+  },
+};
+
 const BUILDERS: Readonly<Record<string, Builder>> = {
   'GET /v1/domain': () => ({ url: '/v1/domain' }),
   'GET /v1/domain/descriptor': () => ({ url: '/v1/domain/descriptor' }),
@@ -649,6 +777,7 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'POST /v1/keys/import-public': (w, s) => ({ url: '/v1/keys/import-public', body: { project: projectFor(s), name: w.unique('public'), ...SPECS.ec, publicKey: TRANSPORT_EC_PEM } }),
   'GET /v1/openapi.json': () => ({ url: '/v1/openapi.json' }),
   ...KEY_USE_BUILDERS,
+  ...PKI_BUILDERS,
   'PUT /v1/quorum/approval-key': () => ({ url: '/v1/quorum/approval-key', body: { publicKey: approvalKeyPair().pem } }),
   'GET /v1/quorum/policy': async (w) => {
     await w.quorumReady();

@@ -36,6 +36,8 @@ interface Fixture {
   readonly signature: string;
   readonly mac: string;
   readonly wrappedMaterial: string;
+  /** A CA on the ed key, a certificate it issued, a CSR of the ec key, the ec key's attached certificate. */
+  readonly pki: { readonly caId: string; readonly serialNumber: string; readonly csr: string; readonly certificateId: string; readonly certificatePem: string };
 }
 
 const MESSAGE = Buffer.from('release 1.2.3').toString('base64');
@@ -125,6 +127,22 @@ const TEMPLATES: Readonly<Record<string, (f: Fixture) => Template>> = {
   'POST /v1/keys/import-tokens': () => ({ as: 'ursula', body: { project: 'alpha', spec: 'AES_256', wrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256', wrappingKeyBits: 3072, preserveId: false } }),
   'POST /v1/keys/import': (f) => ({ as: 'ursula', body: { importToken: randomUUID(), project: 'alpha', name: 'byok', spec: 'AES_256', usage: 'ENCRYPT_DECRYPT', description: 'd', tags: { team: 'x' }, wrappedMaterial: f.wrappedMaterial } }),
   'POST /v1/keys/import-public': () => ({ as: 'ursula', body: { project: 'alpha', name: 'verifier', spec: 'EC_P256', usage: 'SIGN_VERIFY', description: 'd', tags: { team: 'x' }, publicKey: BAD_INPUT_EC_PEM } }),
+  'POST /v1/keys/:keyId/csr': (f) => ({ as: 'ursula', params: { keyId: f.keys.ec.id }, body: { subject: 'CN=bad input, O=Acme', dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'], emails: ['a@example.com'], uris: ['https://example.com/x'], keyUsage: ['digitalSignature'], extendedKeyUsage: ['codeSigning'] } }),
+  'POST /v1/keys/:keyId/certificates': (f) => ({ as: 'ursula', params: { keyId: f.keys.ec.id }, body: { certificate: f.pki.certificatePem } }),
+  'GET /v1/keys/:keyId/certificates': (f) => ({ as: 'ursula', params: { keyId: f.keys.ec.id } }),
+  'GET /v1/keys/:keyId/certificates/:certificateId': (f) => ({ as: 'ursula', params: { keyId: f.keys.ec.id, certificateId: f.pki.certificateId } }),
+  'DELETE /v1/keys/:keyId/certificates/:certificateId': (f) => ({ as: 'ursula', params: { keyId: f.keys.victim.id, certificateId: f.pki.certificateId } }),
+  'POST /v1/pki/cas': (f) => ({ as: 'ursula', body: { name: 'new-ca', key: f.keys.ec.id, subject: 'CN=New CA', parent: f.pki.caId, validityDays: 30, pathLength: 0, profile: { defaultValidityDays: 10, maxValidityDays: 20, keyUsage: ['digitalSignature'], extendedKeyUsage: ['codeSigning'], permittedDnsDomains: ['example.com'], excludedDnsDomains: ['bad.example.com'], permittedEmailDomains: ['example.com'], excludedEmailDomains: ['bad.example.com'], crlValidityHours: 24, crlDistributionUrl: 'https://example.com/ca.crl' } } }),
+  'GET /v1/pki/cas': () => ({ as: 'ursula', query: { project: 'alpha', name: 'fixture-ca' } }),
+  'GET /v1/pki/cas/:caId': (f) => ({ as: 'ursula', params: { caId: f.pki.caId } }),
+  'POST /v1/pki/cas/:caId/issue': (f) => ({ as: 'ursula', params: { caId: f.pki.caId }, body: { csr: f.pki.csr, validityDays: 10, dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'], emails: ['a@example.com'], uris: ['https://example.com/x'], keyUsage: ['digitalSignature'], extendedKeyUsage: ['codeSigning'] } }),
+  'GET /v1/pki/cas/:caId/certificates': (f) => ({ as: 'ursula', params: { caId: f.pki.caId } }),
+  'GET /v1/pki/cas/:caId/certificates/:serialNumber': (f) => ({ as: 'ursula', params: { caId: f.pki.caId, serialNumber: f.pki.serialNumber } }),
+  'POST /v1/pki/cas/:caId/revoke': (f) => ({ as: 'ursula', params: { caId: f.pki.caId }, body: { serialNumber: 'abcdef', reason: 'keyCompromise' } }),
+  'GET /v1/pki/cas/:caId/crl': (f) => ({ as: 'ursula', params: { caId: f.pki.caId } }),
+  'POST /v1/pki/cas/:caId/crl': () => ({ as: 'ursula', params: { caId: randomUUID() } }),
+  'POST /v1/tsa': (f) => ({ as: 'ursula', query: { key: f.keys.ed.id } }),
+  'POST /v1/tsa/stamp': (f) => ({ as: 'ursula', body: { key: f.keys.ed.id, query: TIME_STAMP_QUERY.toString('base64') } }),
   'PUT /v1/keys/:keyId/approval': (f) => ({ as: 'ursula', params: victim(f), body: { approval: { threshold: 1, approvers: ['olivia'], rejectionEnds: true, sealed: false } } }),
   'PUT /v1/key-use/approver-keys': () => ({ as: 'ursula', body: { signingKey: generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString(), shareKey: randomBytes(32).toString('base64url') } }),
   'GET /v1/key-use/approver-keys/:principal': () => ({ as: 'ursula', params: { principal: 'olivia' } }),
@@ -595,6 +613,7 @@ function changes(before: unknown, after: unknown): string {
 }
 
 interface Snapshot {
+  readonly pki: unknown;
   readonly keys: unknown;
   readonly counts: unknown;
   readonly principals: unknown;
@@ -681,7 +700,15 @@ class Node {
     this.#keys = await this.keyCount();
     // Every key is in alpha (the VSSM routes use the caller's default project, alpha, too).
     const keys = ((await this.json('ursula', 'GET', '/v1/keys?project=alpha&limit=1000'))['keys'] as Json[]).map(({ updatedAt: _u, ...rest }) => rest);
+    const cas = (await this.json('ursula', 'GET', '/v1/pki/cas'))['cas'] as Json[];
+    const pki = await Promise.all(cas.map(async (ca) => ({
+      caId: ca['caId'], name: ca['name'],
+      issued: (await this.json('ursula', 'GET', `/v1/pki/cas/${String(ca['caId'])}/certificates`))['certificates'],
+      crlNumber: (await this.json('ursula', 'GET', `/v1/pki/cas/${String(ca['caId'])}/crl`))['crlNumber'],
+      keyCertificates: ((await this.json('ursula', 'GET', `/v1/keys/${String(ca['keyId'])}/certificates`))['certificates'] as Json[]).map((c) => c['certificateId']),
+    })));
     return {
+      pki,
       keys,
       counts: await this.server.services.keys.countByState(100_000),
       principals: ((await this.json('olivia', 'GET', '/v1/principals?limit=1000'))['principals'] as Json[]).map(({ updatedAt: _u, ...rest }) => rest),
@@ -689,6 +716,30 @@ class Node {
     };
   }
 }
+
+/** A CA on the ed key that issued the ec key's certificate (attached) and the ed key's own time-stamping certificate (attached). */
+async function pkiFixture(node: Node, ecKey: string, edKey: string): Promise<Fixture['pki']> {
+  const ca = await node.json('ursula', 'POST', '/v1/pki/cas', { name: 'fixture-ca', key: edKey, subject: 'CN=Fixture CA' });
+  const caId = String(ca['caId']);
+  const csr = String((await node.json('ursula', 'POST', `/v1/keys/${ecKey}/csr`, { subject: 'CN=fixture', extendedKeyUsage: ['codeSigning'] }))['csr']);
+  const issued = await node.json('ursula', 'POST', `/v1/pki/cas/${caId}/issue`, { csr });
+  const certificatePem = `${String(issued['certificate'])}${String(issued['chain'])}`;
+  const attached = await node.json('ursula', 'POST', `/v1/keys/${ecKey}/certificates`, { certificate: certificatePem });
+  // The ed key is also a TSA: its own CA issues it a time-stamping certificate.
+  const tsaCsr = String((await node.json('ursula', 'POST', `/v1/keys/${edKey}/csr`, { subject: 'CN=fixture tsa', extendedKeyUsage: ['timeStamping'] }))['csr']);
+  const tsa = await node.json('ursula', 'POST', `/v1/pki/cas/${caId}/issue`, { csr: tsaCsr });
+  await node.json('ursula', 'POST', `/v1/keys/${edKey}/certificates`, { certificate: `${String(tsa['certificate'])}${String(tsa['chain'])}` });
+  return { caId, serialNumber: String(issued['serialNumber']), csr, certificateId: String(attached['certificateId']), certificatePem };
+}
+
+/** A DER TimeStampReq (RFC 3161 §2.4.1) for SHA-256 of "release 1.2.3" with certReq. */
+const TIME_STAMP_QUERY = ((): Buffer => {
+  const digest = createHash('sha256').update('release 1.2.3').digest();
+  const algorithm = Buffer.from('300d06096086480165030402010500', 'hex');
+  const imprint = Buffer.concat([Buffer.from([0x30, algorithm.length + 2 + digest.length]), algorithm, Buffer.from([0x04, digest.length]), digest]);
+  const body = Buffer.concat([Buffer.from('020101', 'hex'), imprint, Buffer.from('0101ff', 'hex')]);
+  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+})();
 
 async function buildNode(t: TestContext): Promise<{ node: Node; fixture: Fixture }> {
   const server = await openTestServer(t);
@@ -716,6 +767,7 @@ async function buildNode(t: TestContext): Promise<{ node: Node; fixture: Fixture
     signature: String((await node.json('ursula', 'POST', '/v1/crypto/sign', { keyId: keys.ec.id, algorithm: 'ECDSA_SHA_256', message: MESSAGE }))['signature']),
     mac: String((await node.json('ursula', 'POST', '/v1/crypto/mac', { keyId: keys.mac.id, message: MESSAGE }))['mac']),
     wrappedMaterial: publicEncrypt({ key: pem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32)).toString('base64'),
+    pki: await pkiFixture(node, keys.ec.id, keys.ed.id),
   };
   return { node, fixture };
 }
@@ -785,7 +837,7 @@ describe('bad input', () => {
     const after = await node.snapshot();
     const encrypted = await node.json('ursula', 'POST', '/v1/crypto/decrypt', { ciphertext: fixture.aesCiphertext, context: CONTEXT });
     assert.equal(encrypted['plaintext'], MESSAGE);
-    for (const part of ['keys', 'counts', 'principals', 'projects'] as const) {
+    for (const part of ['keys', 'counts', 'principals', 'projects', 'pki'] as const) {
       if (!isDeepStrictEqual(after[part], before[part])) problems.push(`[state changed] ${part}: ${changes(before[part], after[part])}`);
     }
     assert.equal(problems.length, 0, `${problems.length} problems:\n${problems.join('\n')}`);
