@@ -174,6 +174,8 @@ describe('PKI with openssl', () => {
     assert.ok(verify('sha256', Buffer.from('artifact bytes'), new X509Certificate(readFileSync(certPath)).publicKey, Buffer.from(String(signature['signature']), 'base64')));
     await must(s, s.ursula, 'DELETE', `/v1/keys/${signing}/certificates/${String(attached['certificateId'])}`);
     assert.equal(((await must(s, s.ursula, 'GET', `/v1/keys/${signing}/certificates`))['certificates'] as unknown[]).length, 0);
+    const gone = await s.server.call('GET', `/v1/keys/${signing}/certificates/${String(attached['certificateId'])}`, { token: s.ursula });
+    assert.equal(errorCode(gone), 'CERTIFICATE_NOT_FOUND');
   });
 
   it('issues from an external CSR (openssl) under the profile, and refuses what the profile does not allow', async (t) => {
