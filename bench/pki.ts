@@ -8,10 +8,6 @@
 // Environment: BENCH_ROUNDS (default 3), BENCH_MS per measurement (default 1500), BENCH_CONCURRENCY
 // (default 32).
 import { createHash, randomBytes, sign as nodeSign } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createCustodianKeyPair, openShare } from '../src/barrier/index.ts';
 import type { Caller } from '../src/core/engine/caller.ts';
 import { planLeaf, signLeafCertificate, signRootCertificate, subjectNameOf } from '../src/pki/ca/certificate-authority.ts';
 import { checkCaProfile } from '../src/pki/ca/ca-profile.ts';
@@ -21,7 +17,7 @@ import { buildCsr, parseCsr } from '../src/pki/x509/csr.ts';
 import { parseDistinguishedName } from '../src/pki/x509/distinguished-names.ts';
 import { keyIdentifierOf } from '../src/pki/x509/extensions.ts';
 import { localSigner } from '../src/pki/x509/local-signer-test-kit.ts';
-import { CofferNode } from '../src/server/coffer-node.ts';
+import { openBenchNode } from './bench-node.ts';
 import { envInteger, formatRate, measureAsync, median, type Rate } from './measure.ts';
 import { loadAverage, printHeader, table } from './report.ts';
 
@@ -47,21 +43,9 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'coffer-bench-pki-'));
-  let node: CofferNode | undefined;
+  const bench = await openBenchNode('coffer-bench-pki-');
   try {
-    node = await CofferNode.open({ dataDir, nodeId: 'bench' });
-    const custodian = createCustodianKeyPair();
-    const descriptor = await node.initDomain({ custodians: [{ name: 'bench-custodian', publicKey: custodian.publicKey }], threshold: 1 });
-    const entry = descriptor.custodians[0];
-    if (entry === undefined) throw new Error('the domain has no custodian');
-    const share = await openShare(custodian.privateKey, descriptor, entry.id);
-    try {
-      await node.unsealWithShares([{ custodianId: entry.id, share }], 'bench');
-    } finally {
-      share.fill(0);
-    }
-    const running = node;
+    const running = bench.node;
     let requests = 0;
     const caller = (): Caller => ({ principal: 'bench-user', roles: ['user'], projects: [PROJECT], requestId: `bench-${++requests}` });
     const pki = new PkiService({ store: running.store, barrier: running.barrier, audit: running.audit, engine: () => running.engine });
@@ -137,8 +121,7 @@ async function main(): Promise<void> {
     }
     table(['operation', 'coffer', 'in-process', 'coffer / in-process', 'raw sign', 'coffer / raw'], lines);
   } finally {
-    await node?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await bench.close();
   }
 }
 

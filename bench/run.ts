@@ -15,13 +15,9 @@ import {
   createCipheriv, createHmac, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes,
   sign as nodeSign, verify as nodeVerify, type KeyObject,
 } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AuditJournal } from '../src/audit/index.ts';
-import { createCustodianKeyPair, openShare } from '../src/barrier/index.ts';
 import type { Caller } from '../src/core/engine/caller.ts';
-import { CofferNode } from '../src/server/coffer-node.ts';
+import { openBenchNode } from './bench-node.ts';
 import { envInteger, formatRate, measureAsync, measureSync, median, type Rate } from './measure.ts';
 import { loadAverage, printHeader } from './report.ts';
 
@@ -89,21 +85,9 @@ function pad(text: string, width: number, right = false): string {
 }
 
 async function main(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'coffer-bench-'));
-  let node: CofferNode | undefined;
+  const bench = await openBenchNode('coffer-bench-');
   try {
-    // A 1-of-1 domain unsealed in-process, exactly as src/cli/dev-node.ts does it.
-    node = await CofferNode.open({ dataDir, nodeId: 'bench' });
-    const custodian = createCustodianKeyPair();
-    const descriptor = await node.initDomain({ custodians: [{ name: 'bench-custodian', publicKey: custodian.publicKey }], threshold: 1 });
-    const entry = descriptor.custodians[0];
-    if (entry === undefined) throw new Error('the domain has no custodian');
-    const share = await openShare(custodian.privateKey, descriptor, entry.id);
-    try {
-      await node.unsealWithShares([{ custodianId: entry.id, share }], 'bench');
-    } finally {
-      share.fill(0);
-    }
+    const { node, dataDir } = bench;
     const engine = node.engine;
     let requests = 0;
     const caller = (): Caller => ({ principal: 'bench-user', roles: ['user'], projects: [PROJECT], requestId: `bench-${++requests}` });
@@ -284,8 +268,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await node?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await bench.close();
   }
 }
 

@@ -78,19 +78,10 @@ export interface CaView {
   readonly createdBy: string;
 }
 
-export interface IssuedView {
-  readonly caId: string;
-  readonly serialNumber: string;
-  readonly subject: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly fingerprint: string;
-  readonly extendedKeyUsage: readonly string[];
-  readonly issuedAt: string;
-  readonly issuedBy: string;
+export interface IssuedView extends Omit<IssuedRecord, 'certificate'> {
   readonly revokedAt?: string;
   readonly revocationReason?: string;
-  readonly childCaId?: string;
+  /** PEM (in the record: base64 DER). */
   readonly certificate?: string;
   /** The issuing CA's chain up to the root, PEM (with the certificate: a full chain). */
   readonly chain?: string;
