@@ -25,6 +25,8 @@ const SIGNING = [
 ] as const;
 
 interface Made {
+  /** A CA that issued, attached and revoked before the backup (its CRL is at number 2). */
+  readonly pki: { readonly caId: string; readonly keyId: string; readonly certificateId: string; readonly csr: string };
   readonly ciphertext: Buffer;
   readonly signatures: readonly { keyId: string; algorithm: string; signature: Buffer }[];
 }
@@ -42,13 +44,19 @@ async function makeBackup(t: TestContext): Promise<{ source: TlsNode & { custodi
     const key = await ursula.keys.create({ project: 'alpha', name: `sign-${spec}`, spec, usage: 'SIGN_VERIFY' });
     signatures.push({ keyId: key.id, algorithm, signature: (await ursula.crypto.sign({ keyId: key.id, algorithm, message: MESSAGE })).signature });
   }
+  const caKey = await ursula.keys.create({ project: 'alpha', name: 'ca', spec: 'EC_P256', usage: 'SIGN_VERIFY' });
+  const ca = await ursula.pki.createCa({ name: 'ca', key: caKey.id, subject: 'CN=Backed-up CA' });
+  const leaf = signatures[1]?.keyId ?? '';
+  const { attached } = await ursula.pki.issueForKey(ca.caId, leaf, { subject: 'CN=signer', extendedKeyUsage: ['codeSigning'] });
+  const csr = (await ursula.pki.createCsr(leaf, { subject: 'CN=again' })).csr;
+  await ursula.pki.revoke(ca.caId, (await ursula.pki.issue(ca.caId, { csr })).serialNumber, 'superseded');
   const created = await olivia.backups.create();
   const file = join(source.dir, 'offsite.cbk');
   copyFileSync(join(source.dir, 'data', 'backups', created.name), file);
   // Lose every node: the node and its whole data directory.
   await source.running.close();
   rmSync(join(source.dir, 'data'), { recursive: true, force: true });
-  return { source, file, made: { ciphertext, signatures } };
+  return { source, file, made: { ciphertext, signatures, pki: { caId: ca.caId, keyId: leaf, certificateId: attached.certificateId, csr } } };
 }
 
 function configFor(node: TlsNode, dataDir: string): Record<string, unknown> {
@@ -85,6 +93,13 @@ async function assertRestored(t: TestContext, node: TlsNode, url: string, made: 
   for (const { keyId, algorithm, signature } of made.signatures) {
     assert.equal((await ursula.crypto.verify({ keyId, algorithm, message: MESSAGE, signature })).valid, true, algorithm);
   }
+  // The CA keeps working where it left off: its certificate, attachments, revocations and CRL numbers.
+  const ca = await ursula.pki.getCa(made.pki.caId);
+  assert.equal(ca.name, 'ca');
+  assert.equal((await ursula.pki.getCertificate(made.pki.keyId, made.pki.certificateId)).chainLength, 2);
+  assert.equal((await ursula.pki.getCrl(made.pki.caId)).revokedCount, 1);
+  assert.equal((await ursula.pki.publishCrl(made.pki.caId)).crlNumber, 3);
+  assert.match((await ursula.pki.issue(made.pki.caId, { csr: made.pki.csr })).serialNumber, /^[0-9a-f]{32}$/);
 }
 
 describe('restore after losing every node', () => {

@@ -18,6 +18,10 @@ export const RECORD_KINDS: readonly { readonly prefix: string; readonly kind: st
   { prefix: 'quorum/token/', kind: 'approval-token' },
   { prefix: 'key-use/request/', kind: 'key-use-request' },
   { prefix: 'key-use/approver/', kind: 'approver-keys' },
+  { prefix: 'import-token/', kind: 'import-token' },
+  { prefix: 'pki/', kind: 'pki' },
+  { prefix: 'cluster/ec2-instance/', kind: 'cluster.ec2-instance' },
+  { prefix: 'cluster/join-token/', kind: 'cluster.join-token' },
 ];
 
 const IDENTITY_PREFIXES = ['principal/', 'principal-name/', 'principal-cert/', 'project/', 'identity/'];
