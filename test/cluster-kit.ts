@@ -27,6 +27,11 @@ export interface ClusterNode {
   stop(): Promise<void>;
 }
 
+export interface NodeStartOptions {
+  readonly joinToken?: string;
+  readonly cluster?: Readonly<Record<string, unknown>>;
+}
+
 export interface TestCluster {
   readonly dir: string;
   readonly pki: DevPki;
@@ -35,9 +40,10 @@ export interface TestCluster {
   readonly nodes: ClusterNode[];
   /**
    * Starts one more node process over the shared store (sealed, or uninitialised for the first):
-   * `coffer serve`, or with `joinToken` `coffer node join`, which serves once admitted.
+   * `coffer serve`, or with `joinToken` `coffer node join`, which serves once admitted. `cluster`
+   * adds keys to the node's cluster config section (e.g. nodeCertificates).
    */
-  startNode(name: string, options?: { readonly joinToken?: string }): Promise<ClusterNode>;
+  startNode(name: string, options?: NodeStartOptions): Promise<ClusterNode>;
   /** An SDK client trusting the dev CA, with the given certificate, over the given node URLs. */
   client(credentials: ClientCredentialPaths | undefined, urls: readonly string[]): CofferClient;
   close(): Promise<void>;
@@ -66,7 +72,7 @@ export async function startCluster(options: { heartbeatSeconds?: number; deadAft
   const nodes: ClusterNode[] = [];
   const clients: CofferClient[] = [];
 
-  async function startNode(name: string, startOptions: { readonly joinToken?: string } = {}): Promise<ClusterNode> {
+  async function startNode(name: string, startOptions: NodeStartOptions = {}): Promise<ClusterNode> {
     const dataDir = join(dir, name);
     mkdirSync(dataDir, { recursive: true });
     const configPath = join(dataDir, 'config.json');
@@ -75,7 +81,7 @@ export async function startCluster(options: { heartbeatSeconds?: number; deadAft
       api: { host: '127.0.0.1', port: 0, tls: { certFile: pki.serverCertPath, keyFile: pki.serverKeyPath, clientCaFile: pki.caPath } },
       health: { host: '127.0.0.1', port: 0 },
       store: { backend: 'postgres', url: database.url },
-      cluster: { heartbeatSeconds: options.heartbeatSeconds ?? 1, deadAfterSeconds: options.deadAfterSeconds ?? 3 },
+      cluster: { heartbeatSeconds: options.heartbeatSeconds ?? 1, deadAfterSeconds: options.deadAfterSeconds ?? 3, ...startOptions.cluster },
       log: { level: 'warn' },
     }));
     const command = startOptions.joinToken === undefined ? ['serve', '--config', configPath] : ['node', 'join', '--config', configPath];

@@ -148,4 +148,32 @@ describe('server configuration', () => {
     assert.deepEqual([aws.accountIds, aws.regions, aws.imageIds, aws.launchWindowMinutes], [['123456789012'], ['eu-west-1'], ['ami-0123456789abcdef0'], 5]);
     assert.ok(Object.isFrozen(aws) && Object.isFrozen(aws.accountIds));
   });
+
+  it('reads cluster.nodeCertificates (validity 30 days unless given) and refuses a bad one naming the key', (t) => {
+    const dir = tempDir(t);
+    const base = { dataDir: 'data', api: { tls: tlsFiles(dir) } };
+    const read = (nodeCertificates: unknown) => parseConfig({ ...base, cluster: { nodeCertificates } }, { baseDir: dir }).cluster.nodeCertificates;
+    assert.equal(parseConfig(base, { baseDir: dir }).cluster.nodeCertificates, undefined);
+    assert.deepEqual(read({ ca: 'alpha/node-ca', issuer: 'node-issuer' }), { ca: 'alpha/node-ca', issuer: 'node-issuer', validityDays: 30 });
+    const byId = read({ ca: '0f8e9d1c-2b3a-4c5d-8e7f-6a5b4c3d2e1f', issuer: 'svc.issuer', validityDays: 397 });
+    assert.deepEqual(byId, { ca: '0f8e9d1c-2b3a-4c5d-8e7f-6a5b4c3d2e1f', issuer: 'svc.issuer', validityDays: 397 });
+    assert.ok(Object.isFrozen(byId));
+    const refuses = (nodeCertificates: unknown, key: string) => {
+      assert.throws(() => read(nodeCertificates), (error: unknown) => {
+        assert.equal((error as { code?: unknown }).code, 'INVALID_ARGUMENT');
+        assert.match((error as Error).message, new RegExp(`^config cluster\\.nodeCertificates${key.replace(/\./g, '\\.')}:`));
+        return true;
+      });
+    };
+    refuses('alpha/node-ca', '');
+    refuses({ issuer: 'node-issuer' }, '.ca');
+    refuses({ ca: 'node-ca', issuer: 'node-issuer' }, '.ca');
+    refuses({ ca: 'alpha/node-ca/x', issuer: 'node-issuer' }, '.ca');
+    refuses({ ca: 'Alpha/node-ca', issuer: 'node-issuer' }, '.ca');
+    refuses({ ca: 'alpha/node-ca' }, '.issuer');
+    refuses({ ca: 'alpha/node-ca', issuer: 'Node Issuer' }, '.issuer');
+    refuses({ ca: 'alpha/node-ca', issuer: 'node-issuer', validityDays: 0 }, '.validityDays');
+    refuses({ ca: 'alpha/node-ca', issuer: 'node-issuer', validityDays: 398 }, '.validityDays');
+    refuses({ ca: 'alpha/node-ca', issuer: 'node-issuer', days: 30 }, '.days');
+  });
 });

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseJoinConfig, type JoinConfig } from '../cluster/attestation/index.ts';
 import { CofferError } from '../core/errors.ts';
+import { NAME_PATTERN } from './identity/identity-validation.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -68,6 +69,19 @@ export interface ClusterConfig {
    * made for another provider.
    */
   readonly join?: JoinConfig;
+  /**
+   * Certificates for nodes this node admits (src/server/join-wiring.ts): the built-in CA issues one for
+   * the joiner's CSR naming its node name and what was attested. Absent: joiners get none.
+   */
+  readonly nodeCertificates?: NodeCertificatesConfig;
+}
+
+export interface NodeCertificatesConfig {
+  /** The issuing CA: its id (uuid) or project/name. */
+  readonly ca: string;
+  /** The principal the admitting node issues as: it must be able to use the CA's key (owner or shared). */
+  readonly issuer: string;
+  readonly validityDays: number;
 }
 
 export const STORE_BACKENDS = ['sqlite', 'postgres'] as const;
@@ -96,6 +110,8 @@ export const CONFIG_DEFAULTS = {
   deadAfterSeconds: 15,
   /** Join tokens: nothing is admitted until an officer issues a token, so it is safe to have on. */
   join: { provider: 'join-token' },
+  /** Node certificates: a month, so a node that left the cluster stops being named for long. */
+  nodeCertificateDays: 30,
   /** Scheduled backups: daily, keeping the newest 7 and none older than 30 days (CloudHSM's daily backups). */
   backupIntervalHours: 24,
   backupRetentionCount: 7,
@@ -231,12 +247,33 @@ function joinSection(cluster: Json, baseDir: string): { join?: JoinConfig } {
   return { join: parseJoinConfig(raw === undefined ? CONFIG_DEFAULTS.join : raw, { baseDir, path: 'cluster.join' }) };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The PKI's rule for a CA's name (src/pki/pki-service.ts), so a typo stops the start, not every join. */
+const CA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** `cluster.nodeCertificates`: absent → admitted nodes get no certificate. */
+function nodeCertificatesSection(cluster: Json): { nodeCertificates?: NodeCertificatesConfig } {
+  if (cluster['nodeCertificates'] === undefined) return {};
+  const where = 'cluster.nodeCertificates';
+  const certificates = section(cluster, 'nodeCertificates', 'cluster', ['ca', 'issuer', 'validityDays']);
+  const ca = text(certificates, 'ca', where);
+  const [project = '', name = '', ...rest] = ca.split('/');
+  if (!UUID.test(ca) && (rest.length > 0 || !NAME_PATTERN.test(project) || !CA_NAME.test(name))) {
+    throw bad(`${where}.ca`, 'must be a CA id (uuid) or project/name');
+  }
+  const issuer = text(certificates, 'issuer', where);
+  if (!NAME_PATTERN.test(issuer)) throw bad(`${where}.issuer`, 'must be a principal name');
+  // 397 days: the CA/Browser Forum's ceiling for a TLS server certificate.
+  const validityDays = integer(certificates, 'validityDays', where, 1, 397, CONFIG_DEFAULTS.nodeCertificateDays);
+  return { nodeCertificates: { ca, issuer, validityDays } };
+}
+
 function clusterSection(root: Json, baseDir: string): ClusterConfig {
-  const cluster = section(root, 'cluster', '', ['advertiseUrl', 'heartbeatSeconds', 'deadAfterSeconds', 'join']);
+  const cluster = section(root, 'cluster', '', ['advertiseUrl', 'heartbeatSeconds', 'deadAfterSeconds', 'join', 'nodeCertificates']);
   const heartbeatSeconds = integer(cluster, 'heartbeatSeconds', 'cluster', 1, 3600, CONFIG_DEFAULTS.heartbeatSeconds);
   const deadAfterSeconds = integer(cluster, 'deadAfterSeconds', 'cluster', 2, 86_400, Math.max(CONFIG_DEFAULTS.deadAfterSeconds, 3 * heartbeatSeconds));
   if (deadAfterSeconds <= heartbeatSeconds) throw bad('cluster.deadAfterSeconds', 'must be greater than heartbeatSeconds');
-  const join = joinSection(cluster, baseDir);
+  const join = { ...joinSection(cluster, baseDir), ...nodeCertificatesSection(cluster) };
   if (cluster['advertiseUrl'] === undefined) return { heartbeatSeconds, deadAfterSeconds, ...join };
   const advertiseUrl = text(cluster, 'advertiseUrl', 'cluster');
   let url: URL | undefined;

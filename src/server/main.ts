@@ -14,9 +14,9 @@ import { BackupScheduler } from '../cluster/backup/index.ts';
 import type { JoinConfig } from '../cluster/attestation/index.ts';
 import type { Admitter } from '../cluster/join/index.ts';
 import { openPostgresStore, type Store } from '../store/index.ts';
-import type { ServerConfig } from './config.ts';
+import type { NodeCertificatesConfig, ServerConfig } from './config.ts';
 import { createHealthApp } from './health-app.ts';
-import { startJoinAdmitter } from './join-wiring.ts';
+import { nodeCertificateIssuer, startJoinAdmitter } from './join-wiring.ts';
 import type { PrincipalDirectory } from './identity/index.ts';
 import { NodeServices, principalDirectoryFactory } from './node-services.ts';
 import { loadTlsOptions } from './tls-material.ts';
@@ -57,6 +57,8 @@ export interface ClusterMember {
 export async function joinCluster(node: CofferNode, services: NodeServices, options: {
   readonly apiUrl: string; readonly heartbeatSeconds?: number; readonly shipAudit: boolean; readonly pollMs?: number;
   readonly join?: JoinConfig; readonly admitPollMs?: number;
+  /** With join: the built-in CA certifies the TLS keys of the nodes this one admits. */
+  readonly nodeCertificates?: NodeCertificatesConfig;
   /** Failures of the background tasks (follower, admitter, audit shipper); each keeps retrying. */
   readonly onError?: (component: 'follower' | 'admitter' | 'audit-shipper', error: unknown) => void;
 }): Promise<ClusterMember> {
@@ -65,6 +67,7 @@ export async function joinCluster(node: CofferNode, services: NodeServices, opti
   };
   let follower: ChangeFollower | undefined;
   let admitter: Admitter | undefined;
+  const certify = options.nodeCertificates === undefined ? undefined : nodeCertificateIssuer(services, options.nodeCertificates);
   const heartbeat = new Heartbeat({
     registry: services.registry, nodeId: node.nodeId, apiUrl: options.apiUrl, version: services.version, state: () => node.state,
     ...(options.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: options.heartbeatSeconds }),
@@ -77,7 +80,9 @@ export async function joinCluster(node: CofferNode, services: NodeServices, opti
     unsealed: (engine, revision) => {
       // A new admitter per unsealed period: its provider holds this period's barrier state.
       const admit = options.join === undefined ? undefined
-        : startJoinAdmitter(node, options.join, { onError: report('admitter'), ...(options.admitPollMs === undefined ? {} : { pollIntervalMs: options.admitPollMs }) });
+        : startJoinAdmitter(node, options.join, {
+          onError: report('admitter'), ...(options.admitPollMs === undefined ? {} : { pollIntervalMs: options.admitPollMs }), ...(certify === undefined ? {} : { certify }),
+        });
       admitter = admit;
       const current = new ChangeFollower({
         store: node.store, from: revision ?? node.knownRevision, onError: report('follower'),
@@ -222,6 +227,7 @@ export async function startNode(config: ServerConfig, options: StartOptions = {}
     apiUrl: config.cluster.advertiseUrl ?? apiUrl, heartbeatSeconds: config.cluster.heartbeatSeconds, shipAudit: shared !== undefined,
     // Only a shared store can hold another node's join request; a node on its own SQLite file admits no one.
     ...(shared === undefined || config.cluster.join === undefined ? {} : { join: config.cluster.join }),
+    ...(config.cluster.nodeCertificates === undefined ? {} : { nodeCertificates: config.cluster.nodeCertificates }),
     onError: throttledWarning((component, error) => {
       api.log.warn({ err: error, component }, 'cluster background task failed; retrying');
     }),

@@ -1,14 +1,37 @@
 // The admitting side of a cluster join, run by an unsealed node: reads pending join requests,
 // verifies their evidence with the configured provider and answers each in place, admitting with
-// the domain key HPKE-encrypted to the joiner in the same commit as the provider's single-use marker.
+// the domain key HPKE-encrypted to the joiner in the same commit as the provider's single-use marker
+// (and, with a certify hook, a TLS certificate for the joiner's CSR that names what was attested).
 import type { Barrier } from '../../barrier/index.ts';
 import { CofferError } from '../../core/errors.ts';
 import { systemClock, type AuditEvent, type AuditSink, type Clock } from '../../core/ports.ts';
 import type { Store, StoreEntry, StoreWrite } from '../../store/index.ts';
 import { AttestationRefused, type AdmittedIdentity, type AttestationProvider, type RefusalReason } from '../attestation/index.ts';
-import { decodeJoinRequest, encodeJoinRequest, JOIN_REQUEST_PREFIX, JOIN_REQUEST_TTL_MS, type JoinRequestRecord } from './join-request.ts';
+import {
+  decodeJoinRequest, encodeJoinRequest, JOIN_REQUEST_PREFIX, JOIN_REQUEST_TTL_MS, MAX_JOIN_CERTIFICATE_CHARS, MAX_JOIN_REQUEST_BYTES, type JoinRequestRecord,
+} from './join-request.ts';
 
 export const DEFAULT_ADMIT_POLL_MS = 1000;
+
+/** What the certify hook is asked: the joiner's CSR (untrusted until the hook parses it) and what was attested. */
+export interface CertifyRequest {
+  readonly csr: string;
+  readonly nodeName: string;
+  readonly identity: AdmittedIdentity;
+  readonly requestId: string;
+}
+
+/** A certificate issued for a joiner: the chain goes in the answer, the rest in the audit entry. */
+export interface NodeCertificate {
+  /** PEM, leaf first, then the CA chain to the root. */
+  readonly chain: string;
+  readonly serialNumber: string;
+  readonly caId: string;
+  readonly subject: string;
+}
+
+/** Issues a certificate for an admitted joiner's CSR; undefined when this node issues none. */
+export type CertifyHook = (request: CertifyRequest) => Promise<NodeCertificate | undefined>;
 
 export interface AdmitterOptions {
   readonly store: Store;
@@ -22,6 +45,11 @@ export interface AdmitterOptions {
   readonly pollIntervalMs?: number;
   /** Called with errors a background pass met (store down, audit failing); the loop goes on. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Certifies the joiner's CSR when its request has one (the server wires the built-in CA here; the
+   * cluster layer knows no PKI). Its failure never stops an admission: the node joins without one.
+   */
+  readonly certify?: CertifyHook;
 }
 
 export interface AdmitPass {
@@ -116,8 +144,10 @@ export class Admitter {
     const binding = { requestId: request.requestId, nodeName: request.nodeName, joinPublicKey: request.publicKey };
     const transfer = await this.#options.barrier.sealDomainKeyTo(binding);
     const now = this.#clock.now().toISOString();
-    const answered: JoinRequestRecord = { ...request, status: 'admitted', transfer, answeredAt: now, answeredBy: this.#options.nodeId };
+    const admitted: JoinRequestRecord = { ...request, status: 'admitted', transfer, answeredAt: now, answeredBy: this.#options.nodeId };
     const detail = { ...this.#detail(request, identity.provider, identity.subject), ...(identity.instanceId === undefined ? {} : { instanceId: identity.instanceId }) };
+    const certificate = await this.#certify(admitted, identity, detail);
+    const answered: JoinRequestRecord = certificate === undefined ? admitted : { ...admitted, certificate };
     // Audited before the key is released: no admission without its entry.
     await this.#audit('cluster.join.admit', request, 'ALLOWED', detail);
     try {
@@ -131,6 +161,34 @@ export class Admitter {
     }
     committed();
     return 'admitted';
+  }
+
+  /** The joiner's certificate chain, or undefined (no CSR, no hook, or a failure, audited FAILED with its code). */
+  async #certify(admitted: JoinRequestRecord, identity: AdmittedIdentity, detail: Record<string, string>): Promise<string | undefined> {
+    const certify = this.#options.certify;
+    if (admitted.csr === undefined || certify === undefined) return undefined;
+    let issued: NodeCertificate | undefined;
+    try {
+      issued = await certify({ csr: admitted.csr, nodeName: admitted.nodeName, identity, requestId: admitted.requestId });
+      if (issued === undefined) return undefined;
+      // The answer must still decode at the joiner: a chain past the record's bounds is not sent.
+      const size = Buffer.byteLength(JSON.stringify({ ...admitted, certificate: issued.chain }), 'utf8');
+      if (issued.chain.length > MAX_JOIN_CERTIFICATE_CHARS || size > MAX_JOIN_REQUEST_BYTES) {
+        throw new CofferError('INVALID_ARGUMENT', 'the node certificate chain does not fit in the join answer');
+      }
+    } catch (error) {
+      if (!(error instanceof CofferError)) this.#options.onError?.(error);
+      const failed = issued === undefined ? detail : { ...detail, ...this.#certificateDetail(issued) };
+      await this.#audit('cluster.join.certificate', admitted, 'FAILED', failed, error instanceof CofferError ? error.code : 'INTERNAL_ERROR');
+      return undefined;
+    }
+    await this.#audit('cluster.join.certificate', admitted, 'ALLOWED', { ...detail, ...this.#certificateDetail(issued) });
+    return issued.chain;
+  }
+
+  #certificateDetail(issued: NodeCertificate): Record<string, string> {
+    // Never the CSR or the certificate: what identifies the certificate is enough to find or revoke it.
+    return { serialNumber: issued.serialNumber, caId: issued.caId, certificateSubject: issued.subject };
   }
 
   async #refuse(entry: StoreEntry, request: JoinRequestRecord, reason: RefusalReason, subject: string | undefined): Promise<Outcome> {

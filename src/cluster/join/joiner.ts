@@ -1,6 +1,6 @@
 // The joining side: a sealed node whose store holds the domain descriptor writes a join request
 // with an ephemeral X25519 key and its evidence, waits for an admitter's answer, unseals itself with
-// the transferred key and removes its request.
+// the transferred key and removes its request (keeping the certificate an admitter issued for its CSR).
 import { createCustodianKeyPair, type DomainKeyTransferBinding, type HpkeCiphertext } from '../../barrier/index.ts';
 import { CofferError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/ports.ts';
@@ -43,10 +43,17 @@ export interface JoinOptions {
   /** Give up after this long (default and maximum: the request's 10-minute lifetime). */
   readonly timeoutMs?: number;
   readonly pollIntervalMs?: number;
+  /** A PKCS#10 request (PEM) for a TLS key the joiner made; an admitter configured to may certify it. */
+  readonly csr?: string;
 }
 
 export interface JoinOutcome {
   readonly requestId: string;
+  /**
+   * The admitter's PEM chain for `csr` (leaf first), when it issued one. Read from the untrusted
+   * store outside the HPKE box: the caller checks that the leaf is for its own key before using it.
+   */
+  readonly certificate?: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -62,7 +69,7 @@ export async function joinCluster(options: JoinOptions): Promise<JoinOutcome> {
   const timeoutMs = Math.min(options.timeoutMs ?? JOIN_REQUEST_TTL_MS, JOIN_REQUEST_TTL_MS);
   const keys = createCustodianKeyPair();
   const privateKey = Buffer.from(keys.privateKey, 'base64url');
-  const request0 = newJoinRequest({ nodeName, publicKey: keys.publicKey, provider: options.evidence.provider, evidence: null, now: clock.now() });
+  const request0 = newJoinRequest({ nodeName, publicKey: keys.publicKey, provider: options.evidence.provider, evidence: null, now: clock.now(), ...(options.csr === undefined ? {} : { csr: options.csr }) });
   const binding = { requestId: request0.requestId, nodeName, joinPublicKey: keys.publicKey };
   const request = { ...request0, evidence: options.evidence.evidence({ ...binding, domainId: options.domainId }) };
   const key = JOIN_REQUEST_PREFIX + request.requestId;
@@ -78,7 +85,7 @@ export async function joinCluster(options: JoinOptions): Promise<JoinOutcome> {
         if (answer.status === 'admitted') {
           if (answer.transfer === undefined) throw new CofferError('UNSEAL_SHARE_INVALID', 'the transferred domain key could not be opened');
           await options.unseal(answer.transfer, binding, privateKey);
-          return { requestId: request.requestId };
+          return { requestId: request.requestId, ...(answer.certificate === undefined ? {} : { certificate: answer.certificate }) };
         }
       }
       if (Date.now() >= deadline) throw new CofferError('JOIN_TIMEOUT', 'no node answered the join request in time');
