@@ -94,6 +94,21 @@ function signatureAlgorithmOf(algorithm: PkiSignatureAlgorithm): SignatureAlgori
   return new SignatureAlgorithmIdentifier({ algorithm: algorithm.oid, ...(parameters === undefined ? {} : { parameters }) });
 }
 
+/** Issuer certificates parsed once each (by SHA-256 of their DER): they go into every token with certReq. */
+const CHAIN_CERTIFICATES = new Map<string, Certificate>();
+const MAX_CHAIN_CERTIFICATES = 64;
+
+function parsedChainCertificate(der: Buffer): Certificate {
+  const id = createHash('sha256').update(der).digest('hex');
+  let certificate = CHAIN_CERTIFICATES.get(id);
+  if (certificate === undefined) {
+    certificate = AsnConvert.parse(der, Certificate);
+    if (CHAIN_CERTIFICATES.size >= MAX_CHAIN_CERTIFICATES) CHAIN_CERTIFICATES.delete(CHAIN_CERTIFICATES.keys().next().value ?? '');
+    CHAIN_CERTIFICATES.set(id, certificate);
+  }
+  return certificate;
+}
+
 /**
  * Answers one RFC 3161 query at `now`. A malformed or refused query gets a rejection reply, never
  * an exception; only the TSA's own faults throw: its configuration (CERTIFICATE_INVALID,
@@ -115,7 +130,7 @@ export async function timeStamp(
   const algorithm = pkiSignatureAlgorithm(signer.spec);
   let chain: Certificate[];
   try {
-    chain = authority.chainDer.map((der) => AsnConvert.parse(der, Certificate));
+    chain = authority.chainDer.map(parsedChainCertificate);
   } catch (cause) {
     throw new CofferError('CERTIFICATE_INVALID', 'the TSA chain holds an unreadable certificate', { cause });
   }

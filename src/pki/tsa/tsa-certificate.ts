@@ -1,6 +1,6 @@
 // Whether a certificate may sign time-stamp tokens for a key: RFC 3161 §2.3, checked as OpenSSL's
 // "timestampsign" purpose checks it, so a token Coffer issues is one that verifiers accept.
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, ExtendedKeyUsage, KeyUsage, id_ce_extKeyUsage, id_ce_keyUsage } from '@peculiar/asn1-x509';
 import { CofferError } from '../../core/errors.ts';
@@ -16,12 +16,34 @@ export interface TsaCertificate {
 const SIGNING_USAGES = KEY_USAGE_BITS.digitalSignature | KEY_USAGE_BITS.nonRepudiation;
 
 /**
+ * Certificates already checked for a key, by SHA-256 of certificate and public key: a TSA stamps
+ * with the same certificate thousands of times, and parsing and checking it is most of a stamp's
+ * cost. Only successes are kept; the validity window is checked again at every call. Bounded.
+ */
+const CHECKED = new Map<string, TsaCertificate & { readonly notBefore: Date; readonly notAfter: Date }>();
+const MAX_CHECKED = 64;
+
+/**
  * Checks the TSA certificate against the key that will sign: the same public key (else
  * CERTIFICATE_KEY_MISMATCH), a critical extendedKeyUsage of timeStamping alone and, if keyUsage is
  * present, signing usages only (else TSA_NOT_CONFIGURED), and valid at `now` when given (else
  * CERTIFICATE_INVALID, as for an unreadable certificate).
  */
 export function checkTsaCertificate(certificateDer: Uint8Array, publicKeyDer: Uint8Array, now?: Date): TsaCertificate {
+  const id = createHash('sha256').update(certificateDer).update(createHash('sha256').update(publicKeyDer).digest()).digest('hex');
+  let checked = CHECKED.get(id);
+  if (checked === undefined) {
+    checked = checkOnce(certificateDer, publicKeyDer);
+    if (CHECKED.size >= MAX_CHECKED) CHECKED.delete(CHECKED.keys().next().value ?? '');
+    CHECKED.set(id, checked);
+  }
+  if (now !== undefined && (now < checked.notBefore || now > checked.notAfter)) {
+    throw new CofferError('CERTIFICATE_INVALID', 'the TSA certificate is not valid at the time of the stamp');
+  }
+  return { der: checked.der, certificate: checked.certificate };
+}
+
+function checkOnce(certificateDer: Uint8Array, publicKeyDer: Uint8Array): TsaCertificate & { readonly notBefore: Date; readonly notAfter: Date } {
   let parsed: ParsedCertificate;
   let certificate: Certificate;
   try {
@@ -50,8 +72,5 @@ export function checkTsaCertificate(certificateDer: Uint8Array, publicKeyDer: Ui
       throw new CofferError('TSA_NOT_CONFIGURED', 'the TSA certificate key usage must be digitalSignature and/or nonRepudiation only');
     }
   }
-  if (now !== undefined && (now < parsed.fields.notBefore || now > parsed.fields.notAfter)) {
-    throw new CofferError('CERTIFICATE_INVALID', 'the TSA certificate is not valid at the time of the stamp');
-  }
-  return { der: parsed.der, certificate };
+  return { der: parsed.der, certificate, notBefore: parsed.fields.notBefore, notAfter: parsed.fields.notAfter };
 }
