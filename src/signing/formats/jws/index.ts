@@ -1,0 +1,2 @@
+// The detached JWS format; only re-exports.
+export { jwsSigner } from './jws-signer.ts';

@@ -1,0 +1,2 @@
+// The raw detached-signature format; only re-exports.
+export { rawSigner } from './raw-signer.ts';
