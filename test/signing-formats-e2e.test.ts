@@ -1,6 +1,6 @@
 // The signature formats against a real node over mutual TLS, the way the signing service will use
 // them: the artifact hashed here (streamed), the module reached only through the SDK (sdkKeySigner),
-// and every output checked by its standard tool: openssl for raw, jose for JWS.
+// and every output checked by its standard tool: openssl for raw and CMS, jose for JWS.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,11 +8,21 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flattenedVerify, importSPKI } from 'jose';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { TimeStampResp } from '@peculiar/asn1-tsp';
 import { hashArtifact } from '../src/signing/artifact-hash.ts';
+import { cmsSigner } from '../src/signing/formats/cms/index.ts';
 import { jwsSigner } from '../src/signing/formats/jws/index.ts';
 import { rawSigner } from '../src/signing/formats/raw/index.ts';
 import { sdkKeySigner } from '../src/signing/sdk-key-signer.ts';
 import { startReadyNode } from './tls-node-kit.ts';
+
+/** The TimeStampToken (a ContentInfo) inside a granted TimeStampResp: its second element. */
+function tokenOf(reply: Buffer): Buffer {
+  const response = AsnConvert.parse(reply, TimeStampResp);
+  if (response.timeStampToken === undefined) throw new Error('no token in the reply');
+  return Buffer.from(AsnConvert.serialize(response.timeStampToken));
+}
 
 function openssl(args: readonly string[]): { ok: boolean; out: string } {
   const run = spawnSync('openssl', args, { encoding: 'utf8' });
@@ -20,7 +30,7 @@ function openssl(args: readonly string[]): { ok: boolean; out: string } {
 }
 
 describe('signature formats through the SDK', () => {
-  it('raw (RSA-PSS, P-384, Ed25519) verifies with openssl and JWS (ES256, RS256) with jose; a rotation between describe and sign is refused', { timeout: 120_000 }, async (t) => {
+  it('raw (RSA-PSS, P-384, Ed25519) and CMS with a time-stamp verify with openssl, JWS (ES256, RS256) with jose; a rotation between describe and sign is refused', { timeout: 120_000 }, async (t) => {
     const node = await startReadyNode(t);
     const ursula = node.client(node.pki.user);
     const artifact = join(node.dir, 'release.bin');
@@ -66,10 +76,39 @@ describe('signature formats through the SDK', () => {
       assert.equal(payload, '');
       const key = await importSPKI((await ursula.keys.publicKey(`alpha/${name}`)).pem, alg);
       const result = await flattenedVerify({ protected: header ?? '', payload: bytes, signature: signature ?? '' }, key);
-      assert.equal(result.protectedHeader.alg, alg);
-      assert.equal(result.protectedHeader.kid, signer.keyId);
+      const protectedHeader = result.protectedHeader ?? assert.fail('the JWS has no protected header');
+      assert.equal(protectedHeader.alg, alg);
+      assert.equal(protectedHeader.kid, signer.keyId);
       await assert.rejects(flattenedVerify({ protected: header ?? '', payload: Buffer.concat([bytes, Buffer.from('x')]), signature: signature ?? '' }, key));
     }
+
+    // CMS: the key's certificate comes from the built-in CA (attached to the key), the time-stamp from
+    // Coffer's own TSA over the signature; openssl cms -verify checks the whole.
+    await ursula.keys.create({ project: 'alpha', name: 'ca', spec: 'EC_P384', usage: 'SIGN_VERIFY' });
+    const ca = await ursula.pki.createCa({ name: 'ca', key: 'alpha/ca', subject: 'CN=Release CA, O=Acme' });
+    await ursula.keys.create({ project: 'alpha', name: 'cms', spec: 'RSA_3072', usage: 'SIGN_VERIFY' });
+    await ursula.pki.issueForKey('alpha/ca', 'alpha/cms', { subject: 'CN=Release signer, O=Acme', extendedKeyUsage: ['codeSigning'] });
+    await ursula.keys.create({ project: 'alpha', name: 'tsa', spec: 'EC_P256', usage: 'SIGN_VERIFY' });
+    await ursula.pki.issueForKey('alpha/ca', 'alpha/tsa', { subject: 'CN=Release TSA, O=Acme', extendedKeyUsage: ['timeStamping'] });
+    const cms = await sdkKeySigner(ursula, 'alpha/cms');
+    assert.equal(cms.certificates?.length, 2);
+    const stamped: Buffer[] = [];
+    const cmsSigned = await cmsSigner.sign(await hashArtifact(cmsSigner.hashPlan(cms), artifact), cms, {
+      timeStamp: async (signature) => {
+        const answer = await ursula.tsa.stamp('alpha/tsa', ursula.tsa.buildQuery({ data: signature }, { hash: 'SHA-256' }));
+        assert.equal(answer.granted, true);
+        stamped.push(answer.reply);
+        return tokenOf(answer.reply);
+      },
+    });
+    assert.equal(stamped.length, 1);
+    const p7s = join(node.dir, 'release.p7s');
+    writeFileSync(p7s, cmsSigned.bytes);
+    const rootPath = join(node.dir, 'release-ca.pem');
+    writeFileSync(rootPath, ca.certificate);
+    const cmsVerified = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', p7s, '-content', artifact, '-CAfile', rootPath, '-purpose', 'any', '-out', '/dev/null']);
+    assert.ok(cmsVerified.ok && /Verification successful/.test(cmsVerified.out), cmsVerified.out);
+    assert.match(openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', p7s]).out, /id-smime-aa-timeStampToken/);
 
     // The signer describes version 1; after a rotation its signature would come from version 2.
     const stale = await sdkKeySigner(ursula, 'alpha/p384');

@@ -7,4 +7,4 @@ export { MAX_NONCE_OCTETS, MAX_TIME_STAMP_REQUEST_BYTES, readTimeStampRequest } 
 export type { TimeStampQuery, TimeStampRequestReading } from './time-stamp-request.ts';
 export { TSA_FAILURE_BITS, failuresOf, rejectionReply } from './tsa-failures.ts';
 export type { TsaFailure, TsaRejection } from './tsa-failures.ts';
-export { ID_SIGNING_CERTIFICATE_V2, SigningCertificateV2 } from './signed-attributes.ts';
+export { ID_SIGNING_CERTIFICATE_V2, SigningCertificateV2 } from '../cms/index.ts';

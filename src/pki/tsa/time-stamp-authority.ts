@@ -1,17 +1,13 @@
 // An RFC 3161 time-stamping authority: one TimeStampResp for every query, the token a CMS SignedData
 // (RFC 5652) over TSTInfo, signed inside Coffer by the TSA key's PkiSigner.
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  CertificateChoices, CertificateSet, CMSVersion, DigestAlgorithmIdentifier, DigestAlgorithmIdentifiers, EncapsulatedContent,
-  EncapsulatedContentInfo, IssuerAndSerialNumber, SignatureAlgorithmIdentifier, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
-  id_signedData,
-} from '@peculiar/asn1-cms';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { id_signedData } from '@peculiar/asn1-cms';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { Accuracy, PKIStatus, PKIStatusInfo, TSTInfo, TSTInfoVersion, TimeStampResp, TimeStampToken, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import { Certificate, GeneralName } from '@peculiar/asn1-x509';
 import { CofferError } from '../../core/errors.ts';
-import { type PkiHash, type PkiSignatureAlgorithm, type PkiSigner, digestOid, pkiSignatureAlgorithm, signatureAlgorithmIdentifier } from '../pki-signer.ts';
-import { nodeHashName, signedAttributes, signingCertificateV2 } from './signed-attributes.ts';
+import { buildSignedData } from '../cms/signed-data.ts';
+import { type PkiHash, type PkiSigner, pkiSignatureAlgorithm } from '../pki-signer.ts';
 import { readTimeStampRequest } from './time-stamp-request.ts';
 import { type TsaFailure, rejectionReply } from './tsa-failures.ts';
 import { checkTsaCertificate } from './tsa-certificate.ts';
@@ -83,17 +79,6 @@ function accuracyOf(accuracyMs: number | undefined): Accuracy {
   return accuracy;
 }
 
-/** SHA-2 AlgorithmIdentifiers are sent with absent parameters (RFC 5754 §2). */
-function digestAlgorithm(hash: PkiHash): DigestAlgorithmIdentifier {
-  return new DigestAlgorithmIdentifier({ algorithm: digestOid(hash) });
-}
-
-/** The shared signature AlgorithmIdentifier, as the CMS schema's own class. */
-function signatureAlgorithmOf(algorithm: PkiSignatureAlgorithm): SignatureAlgorithmIdentifier {
-  const { parameters } = signatureAlgorithmIdentifier(algorithm);
-  return new SignatureAlgorithmIdentifier({ algorithm: algorithm.oid, ...(parameters === undefined ? {} : { parameters }) });
-}
-
 /** Issuer certificates parsed once each (by SHA-256 of their DER): they go into every token with certReq. */
 const CHAIN_CERTIFICATES = new Map<string, Certificate>();
 const MAX_CHAIN_CERTIFICATES = 64;
@@ -159,43 +144,16 @@ export async function timeStamp(
   });
   const tstInfoDer = Buffer.from(AsnConvert.serialize(tstInfo));
 
-  const attributes = signedAttributes({
+  const { signedData } = await buildSignedData({
+    // RFC 5652 §5.1: SignedData version 3, since eContentType is not id-data.
     contentType: id_ct_tstInfo,
-    messageDigest: createHash(nodeHashName(algorithm.digest)).update(tstInfoDer).digest(),
+    content: { eContent: tstInfoDer },
+    algorithm,
     signingTime: now,
     // RFC 3161 §2.4.1 requires the ESS signing-certificate attribute; v2 (RFC 5816) for SHA-256.
-    signingCertificate: signingCertificateV2(tsa.der, tsa.certificate),
-  });
-  const signature = await signer.sign(attributes.der, algorithm.algorithm);
-
-  const signerInfo = new SignerInfo({
-    // RFC 5652 §5.3: version 1 with issuerAndSerialNumber.
-    version: CMSVersion.v1,
-    sid: new SignerIdentifier({
-      issuerAndSerialNumber: new IssuerAndSerialNumber({
-        issuer: tsa.certificate.tbsCertificate.issuer,
-        serialNumber: tsa.certificate.tbsCertificate.serialNumber,
-      }),
-    }),
-    digestAlgorithm: digestAlgorithm(algorithm.digest),
-    signedAttrs: attributes.attributes,
-    // Ed25519 names id-Ed25519 here and digests with SHA-512 (RFC 8419 §3).
-    signatureAlgorithm: signatureAlgorithmOf(algorithm),
-    signature: new OctetString(signature),
-  });
-  const certificates = request.certReq
-    ? new CertificateSet([tsa.certificate, ...chain].map((certificate) => new CertificateChoices({ certificate })))
-    : undefined;
-  const signedData = new SignedData({
-    // RFC 5652 §5.1: version 3 because eContentType is not id-data.
-    version: CMSVersion.v3,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([digestAlgorithm(algorithm.digest)]),
-    encapContentInfo: new EncapsulatedContentInfo({
-      eContentType: id_ct_tstInfo,
-      eContent: new EncapsulatedContent({ single: new OctetString(tstInfoDer) }),
-    }),
-    ...(certificates === undefined ? {} : { certificates }),
-    signerInfos: new SignerInfos([signerInfo]),
+    signer: tsa,
+    certificates: request.certReq ? [tsa.certificate, ...chain] : [],
+    sign: (attributesDer) => signer.sign(attributesDer, algorithm.algorithm),
   });
   const token = new TimeStampToken({ contentType: id_signedData, content: AsnConvert.serialize(signedData) });
   const reply = new TimeStampResp({ status: new PKIStatusInfo({ status: PKIStatus.granted }), timeStampToken: token });

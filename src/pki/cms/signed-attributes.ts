@@ -1,6 +1,6 @@
-// The CMS signed attributes of a time-stamp token (RFC 5652 §5.3, §11; RFC 5035 §5.4) and their DER
-// SET OF, the bytes the TSA key signs. Schema classes are declared with asn1-schema's decorators
-// called as functions, since decorator syntax is not erasable TypeScript.
+// The CMS signed attributes Coffer signs (RFC 5652 §5.3, §11; RFC 5035 §5.4) and their DER SET OF, the
+// bytes the key signs. Schema classes are declared with asn1-schema's decorators called as functions,
+// since decorator syntax is not erasable TypeScript.
 import { createHash } from 'node:crypto';
 import { Attribute } from '@peculiar/asn1-cms';
 import {
@@ -57,7 +57,7 @@ export function nodeHashName(hash: PkiHash): string {
   return hash.replace('-', '').toLowerCase();
 }
 
-/** signingCertificateV2 for the TSA certificate: SHA-256 of its DER and its issuer and serial. */
+/** signingCertificateV2 for the signer's certificate: SHA-256 of its DER and its issuer and serial. */
 export function signingCertificateV2(certificateDer: Uint8Array, certificate: Certificate): SigningCertificateV2 {
   const id = new EssCertIdV2();
   id.certHash = new OctetString(createHash('sha256').update(certificateDer).digest());
@@ -89,6 +89,17 @@ function attribute(attrType: string, value: unknown): Attribute {
   return new Attribute({ attrType, attrValues: [AsnConvert.serialize(value)] });
 }
 
+/**
+ * X.690 §11.6: DER orders SET OF by the encodings; asn1-schema keeps the order it is given, and a
+ * verifier that re-encodes (OpenSSL) would otherwise hash different bytes.
+ */
+export function derOrdered(attributes: readonly Attribute[]): Attribute[] {
+  return attributes
+    .map((item) => ({ item, der: Buffer.from(AsnConvert.serialize(item)) }))
+    .sort((a, b) => Buffer.compare(a.der, b.der))
+    .map(({ item }) => item);
+}
+
 export function signedAttributes(input: SignedAttributesInput): SignedAttributes {
   const contentType = new ObjectIdentifierValue();
   contentType.value = input.contentType;
@@ -99,11 +110,6 @@ export function signedAttributes(input: SignedAttributesInput): SignedAttributes
     attribute(ID_SIGNING_TIME, new Time(input.signingTime)),
     attribute(ID_SIGNING_CERTIFICATE_V2, input.signingCertificate),
   ];
-  // X.690 §11.6: DER orders SET OF by the encodings; asn1-schema keeps the order it is given, and a
-  // verifier that re-encodes (OpenSSL) would otherwise hash different bytes.
-  const attributes = unsorted
-    .map((item) => ({ item, der: Buffer.from(AsnConvert.serialize(item)) }))
-    .sort((a, b) => Buffer.compare(a.der, b.der))
-    .map(({ item }) => item);
+  const attributes = derOrdered(unsorted);
   return { attributes, der: Buffer.from(AsnConvert.serialize(new AttributeSet(attributes))) };
 }
