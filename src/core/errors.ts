@@ -91,6 +91,11 @@ export const CATALOGUE = {
   JOIN_REFUSED: { status: 403, description: 'The join request was refused: its attestation evidence did not satisfy the policy (the admitting node audits the precise reason).' },
   JOIN_TIMEOUT: { status: 504, description: 'No unsealed node answered the join request in time: check that one runs an admitter with a join provider.' },
   DATA_DIR_IN_USE: { status: 409, description: 'Another running node holds this data directory.' },
+  UPLOAD_NOT_FOUND: { status: 404, description: 'No upload with this id: it is unknown, was removed, or expired before it was completed.' },
+  UPLOAD_OFFSET_MISMATCH: { status: 409, description: 'The append does not start where the upload ends; the message gives the current offset: resume from it.' },
+  UPLOAD_INCOMPLETE: { status: 409, description: 'The upload holds fewer bytes than its declared size; append the rest, then complete it.' },
+  UPLOAD_IN_PROGRESS: { status: 409, description: 'Another request is writing to this upload; wait for it to end, read the offset, then resume.' },
+  UPLOAD_ALREADY_COMPLETE: { status: 409, description: 'The upload is complete and takes no more data.' },
   INTERNAL_ERROR: { status: 500, description: 'An unexpected error; details are in the node log, never in the response.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 
