@@ -8,21 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flattenedVerify, importSPKI } from 'jose';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { TimeStampResp } from '@peculiar/asn1-tsp';
+import { timeStampTokenOf } from '../src/client/index.ts';
 import { hashArtifact } from '../src/signing/artifact-hash.ts';
 import { cmsSigner } from '../src/signing/formats/cms/index.ts';
 import { jwsSigner } from '../src/signing/formats/jws/index.ts';
 import { rawSigner } from '../src/signing/formats/raw/index.ts';
 import { sdkKeySigner } from '../src/signing/sdk-key-signer.ts';
+import { coffer, failsWith, ok } from './coffer-command-kit.ts';
 import { startReadyNode } from './tls-node-kit.ts';
-
-/** The TimeStampToken (a ContentInfo) inside a granted TimeStampResp: its second element. */
-function tokenOf(reply: Buffer): Buffer {
-  const response = AsnConvert.parse(reply, TimeStampResp);
-  if (response.timeStampToken === undefined) throw new Error('no token in the reply');
-  return Buffer.from(AsnConvert.serialize(response.timeStampToken));
-}
 
 function openssl(args: readonly string[]): { ok: boolean; out: string } {
   const run = spawnSync('openssl', args, { encoding: 'utf8' });
@@ -98,7 +91,7 @@ describe('signature formats through the SDK', () => {
         const answer = await ursula.tsa.stamp('alpha/tsa', ursula.tsa.buildQuery({ data: signature }, { hash: 'SHA-256' }));
         assert.equal(answer.granted, true);
         stamped.push(answer.reply);
-        return tokenOf(answer.reply);
+        return timeStampTokenOf(answer.reply);
       },
     });
     assert.equal(stamped.length, 1);
@@ -109,6 +102,21 @@ describe('signature formats through the SDK', () => {
     const cmsVerified = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', p7s, '-content', artifact, '-CAfile', rootPath, '-purpose', 'any', '-out', '/dev/null']);
     assert.ok(cmsVerified.ok && /Verification successful/.test(cmsVerified.out), cmsVerified.out);
     assert.match(openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', p7s]).out, /id-smime-aa-timeStampToken/);
+
+    // Direct signing from the command line: hashed here, assembled here, verified by openssl.
+    const env = { COFFER_URL: node.url, COFFER_CA: node.pki.caPath, COFFER_CERT: node.pki.user.certPath, COFFER_KEY: node.pki.user.keyPath };
+    const cliSig = join(node.dir, 'cli.sig');
+    ok(await coffer(['sign', 'alpha/p384', '--direct', '--in', artifact, '--out', cliSig], env), 'sign --direct');
+    const cliVerified = openssl(['dgst', '-sha384', '-verify', await publicPem('p384'), '-signature', cliSig, artifact]);
+    assert.ok(cliVerified.ok && /Verified OK/.test(cliVerified.out), cliVerified.out);
+    const cliP7s = join(node.dir, 'cli.p7s');
+    const summary = JSON.parse(ok(await coffer(['sign', 'alpha/cms', '--direct', '--as', 'cms', '--in', artifact, '--out', cliP7s, '--time-stamp', 'alpha/tsa', '--json'], env), 'sign --direct --as cms')) as Record<string, unknown>;
+    assert.equal(summary['size'], bytes.length);
+    assert.equal(summary['format'], 'cms');
+    const cliCms = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', cliP7s, '-content', artifact, '-CAfile', rootPath, '-purpose', 'any', '-out', '/dev/null']);
+    assert.ok(cliCms.ok && /Verification successful/.test(cliCms.out), cliCms.out);
+    failsWith(await coffer(['sign', 'alpha/ed', '--direct', '--as', 'jws', '--in', artifact, '--out', join(node.dir, 'ed.jws')], env), 'INCOMPATIBLE_ALGORITHM', 'jws with Ed25519');
+    failsWith(await coffer(['sign', 'alpha/p384', '--direct', '--as', 'pgp', '--in', artifact], env), 'UNSUPPORTED_ALGORITHM', 'an unknown format');
 
     // The signer describes version 1; after a rotation its signature would come from version 2.
     const stale = await sdkKeySigner(ursula, 'alpha/p384');

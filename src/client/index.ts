@@ -4,7 +4,7 @@ export { CofferApiError } from './client-errors.ts';
 export { parseKeyRef } from './key-api.ts';
 export { joinPem, parseCaRef } from './pki-api.ts';
 export { buildLocalCsr, newLocalKeyWithCsr } from './local-csr.ts';
-export { buildTimeStampQuery, checkTimeStampReply, isTimeStampHash, timeStampDigest, TIME_STAMP_HASHES } from './tsa-api.ts';
+export { buildTimeStampQuery, checkTimeStampReply, isTimeStampHash, timeStampDigest, timeStampTokenOf, TIME_STAMP_HASHES } from './tsa-api.ts';
 export type { BytesLike } from './bytes.ts';
 export type { PemSource } from './credentials.ts';
 export type * from './api-types.ts';

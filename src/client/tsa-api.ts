@@ -121,6 +121,21 @@ export function checkTimeStampReply(queryDer: Uint8Array, replyDer: Uint8Array):
   if (!same(tstInfo.nonce, query.nonce)) throw new CofferError('CLIENT_PROTOCOL_ERROR', 'the time-stamp token does not echo the query nonce');
 }
 
+/**
+ * The TimeStampToken (a DER ContentInfo) inside a granted TimeStampResp: what a CMS signature carries
+ * as its id-aa-timeStampToken attribute (RFC 3161 Appendix A). CLIENT_PROTOCOL_ERROR without one.
+ */
+export function timeStampTokenOf(replyDer: Uint8Array): Buffer {
+  let token;
+  try {
+    token = AsnConvert.parse(replyDer, TimeStampResp).timeStampToken;
+  } catch (cause) {
+    throw new CofferError('CLIENT_PROTOCOL_ERROR', 'the time-stamp reply is not a DER TimeStampResp', { cause });
+  }
+  if (token === undefined) throw new CofferError('CLIENT_PROTOCOL_ERROR', 'the time-stamp reply holds no token (the query was rejected)');
+  return Buffer.from(AsnConvert.serialize(token));
+}
+
 export class TsaApi {
   readonly #http: Transport;
 

@@ -7,6 +7,7 @@ import { parseInteger } from '../args.ts';
 import { readInput, writeOutput } from '../byte-io.ts';
 import { UsageError, type Command } from '../command.ts';
 import { printJson } from '../output.ts';
+import { DIRECT_DETAILS, directSign } from './direct-sign.ts';
 
 const IO = { in: { type: 'string' }, out: { type: 'string' } } as const satisfies ParseArgsOptionsConfig;
 const CONTEXT = { context: { type: 'string', multiple: true } } as const satisfies ParseArgsOptionsConfig;
@@ -68,9 +69,13 @@ export const CRYPTO_COMMANDS: readonly Command[] = [
     },
   },
   {
-    name: 'sign', synopsis: '<key> --algorithm A [--in FILE|-] [--digest] [--format DER|RAW] [--out FILE]', summary: 'sign bytes (or, with --digest, a precomputed digest)',
-    options: { ...IO, ...SIGNING },
+    name: 'sign', synopsis: '<key> --algorithm A [--in FILE|-] [--digest] [--format DER|RAW] [--out FILE]  |  <key> --direct [--as raw|cms|jws] [--algorithm A] --in FILE|- [--out FILE] [--time-stamp TSA_KEY]',
+    summary: 'sign bytes (or, with --digest, a precomputed digest; with --direct, a file of any size in a signature format)',
+    details: DIRECT_DETAILS,
+    options: { ...IO, ...SIGNING, direct: { type: 'boolean' }, as: { type: 'string' }, 'time-stamp': { type: 'string' } },
     run: async ({ args, json, client }) => {
+      if (args.flag('direct')) return directSign(args, json, client(), keyIdOf(args));
+      if (args.string('as') !== undefined || args.string('time-stamp') !== undefined) throw new UsageError('--as and --time-stamp go with --direct');
       const result = await client().crypto.sign({ keyId: keyIdOf(args), algorithm: args.required('algorithm'), ...(await signedData(args)), ...formatOf(args) });
       if (json) printJson(result);
       else await writeOutput(args.string('out'), result.signature);
