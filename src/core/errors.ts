@@ -96,6 +96,11 @@ export const CATALOGUE = {
   UPLOAD_INCOMPLETE: { status: 409, description: 'The upload holds fewer bytes than its declared size; append the rest, then complete it.' },
   UPLOAD_IN_PROGRESS: { status: 409, description: 'Another request is writing to this upload; wait for it to end, read the offset, then resume.' },
   UPLOAD_ALREADY_COMPLETE: { status: 409, description: 'The upload is complete and takes no more data.' },
+  SIGNING_JOB_NOT_FOUND: { status: 404, description: 'No signing job with this id.' },
+  SIGNING_JOB_STATE: { status: 409, description: "The signing job's state does not allow this step (or another run of it is in progress)." },
+  SIGNING_CHECK_FAILED: { status: 422, description: "A pre-sign check refused the artifact; the job keeps the failing check's name and output." },
+  SIGNING_DIGEST_NOT_ALLOWED: { status: 400, description: "The profile does not accept a digest instead of the file, or its format must hash more than the file (a JWS)." },
+  SIGNING_ARTIFACT_NOT_FOUND: { status: 404, description: 'No retained signed output with this digest: unknown, or past its retention.' },
   INTERNAL_ERROR: { status: 500, description: 'An unexpected error; details are in the node log, never in the response.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -1,0 +1,110 @@
+// Signing jobs in a Store: one record per job plus two indexes (by artifact SHA-256, by project newest
+// first), every write compare-and-set so a job moves through its states exactly once.
+import { systemClock, type Clock } from '../../core/ports.ts';
+import { CofferError, isCofferError } from '../../core/errors.ts';
+import type { Store, StoreWrite } from '../../store/store.ts';
+import {
+  checkProject, checkSha256Hex, decodeJob, digestIndexKey, DIGEST_INDEX_PREFIX, encodeJob, jobKey, jobNotFound, PROJECT_INDEX_PREFIX,
+  projectIndexKey, TRANSITIONS, type JobPatch, type JobState, type SigningJob,
+} from './job-record.ts';
+
+/** A transition re-reads and retries this often when another writer got there first, then gives up. */
+const CONFLICT_RETRIES = 5;
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
+
+export interface JobStoreOptions {
+  readonly store: Store;
+  readonly clock?: Clock;
+}
+
+export interface ListJobsOptions {
+  /** The last job id of the previous page. */
+  readonly after?: string;
+  readonly limit?: number;
+}
+
+export class JobStore {
+  readonly #store: Store;
+  readonly #clock: Clock;
+
+  constructor(options: JobStoreOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Stores a new job and its indexes in one commit (STORE_CONFLICT if the id exists). */
+  async create(job: SigningJob): Promise<SigningJob> {
+    const sha256 = job.artifact.digests['SHA-256'];
+    const writes: StoreWrite[] = [
+      { op: 'put', key: jobKey(job.jobId), value: encodeJob(job), expectVersion: 0 },
+      { op: 'put', key: projectIndexKey(job), value: new Uint8Array(), expectVersion: 0 },
+    ];
+    if (sha256 !== undefined) writes.push({ op: 'put', key: digestIndexKey(sha256, job.jobId), value: new Uint8Array(), expectVersion: 0 });
+    await this.#store.commit(writes);
+    return job;
+  }
+
+  async get(jobId: string): Promise<SigningJob> {
+    const entry = await this.#store.get(jobKey(jobId));
+    if (entry === undefined) throw jobNotFound(jobId);
+    return decodeJob(jobId, entry.value);
+  }
+
+  /** A project's jobs, newest first, a page at a time. */
+  async list(project: string, options: ListJobsOptions = {}): Promise<SigningJob[]> {
+    const limit = options.limit ?? DEFAULT_LIST_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new CofferError('INVALID_ARGUMENT', `limit must be from 1 to ${MAX_LIST_LIMIT}`);
+    const prefix = `${PROJECT_INDEX_PREFIX}${checkProject(project)}/`;
+    let after: string | undefined;
+    if (options.after !== undefined) {
+      const last = await this.get(options.after);
+      if (last.project !== project) throw jobNotFound(options.after);
+      after = projectIndexKey(last);
+    }
+    const entries = await this.#store.list(prefix, { limit, ...(after === undefined ? {} : { after }) });
+    return this.#jobsOf(entries.map((entry) => entry.key));
+  }
+
+  /** The jobs whose artifact had this SHA-256 (hex), newest first; only `project`'s when one is given. */
+  async findByDigest(sha256hex: string, project?: string): Promise<SigningJob[]> {
+    const entries = await this.#store.list(`${DIGEST_INDEX_PREFIX}${checkSha256Hex(sha256hex)}/`);
+    const jobs = await this.#jobsOf(entries.map((entry) => entry.key));
+    return jobs.filter((job) => project === undefined || job.project === project).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /**
+   * Moves the job from `from` to `to`, adding `patch` and a history entry. SIGNING_JOB_STATE when the
+   * move is not in TRANSITIONS or the job is no longer in `from` (another run moved it).
+   */
+  async transition(jobId: string, from: JobState, to: JobState, patch: JobPatch = {}): Promise<SigningJob> {
+    if (!TRANSITIONS[from].includes(to)) throw new CofferError('SIGNING_JOB_STATE', `a signing job cannot go from ${from} to ${to}`);
+    for (let attempt = 0; ; attempt++) {
+      const key = jobKey(jobId);
+      const entry = await this.#store.get(key);
+      if (entry === undefined) throw jobNotFound(jobId);
+      const job = decodeJob(jobId, entry.value);
+      if (job.state !== from) throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} is ${job.state}, not ${from}`);
+      const at = this.#clock.now().toISOString();
+      const next: SigningJob = { ...job, ...patch, state: to, history: [...job.history, { state: to, at }], updatedAt: at };
+      try {
+        await this.#store.commit([{ op: 'put', key, value: encodeJob(next), expectVersion: entry.version }]);
+        return next;
+      } catch (error) {
+        // Someone else wrote the job: re-read, and the state check above decides whether we may still move it.
+        if (!isCofferError(error, 'STORE_CONFLICT') || attempt >= CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  /** Jobs named by index keys (their last segment is the job id); ones deleted meanwhile are skipped. */
+  async #jobsOf(indexKeys: readonly string[]): Promise<SigningJob[]> {
+    const jobs: SigningJob[] = [];
+    for (const key of indexKeys) {
+      const jobId = key.slice(key.lastIndexOf('/') + 1);
+      const entry = await this.#store.get(jobKey(jobId));
+      if (entry !== undefined) jobs.push(decodeJob(jobId, entry.value));
+    }
+    return jobs;
+  }
+}
