@@ -24,6 +24,15 @@ describe('hashArtifact', () => {
     assert.equal(prefixed.hash, 'SHA-256');
   });
 
+  it('with also, hashes the artifact alone under a second hash in the same pass', async () => {
+    const parts = [randomBytes(1000), randomBytes(5000)];
+    const whole = Buffer.concat(parts);
+    const prefix = Buffer.from('header.');
+    const checked = await hashArtifact({ hash: 'SHA-384', prefix }, parts, 'SHA-256');
+    assert.deepEqual(checked.digest, createHash('sha384').update(prefix).update(whole).digest());
+    assert.deepEqual(checked.also, createHash('sha256').update(whole).digest());
+  });
+
   it('hashes an iterable of chunks the same as the whole', async () => {
     const parts = [randomBytes(10), randomBytes(0), randomBytes(70_000)];
     const whole = Buffer.concat(parts);

@@ -8,18 +8,32 @@ const NODE_HASH = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512
 /** Large enough that per-read overhead vanishes beside the hashing, small enough to stay cache friendly. */
 const READ_BYTES = 4 * 1024 * 1024;
 
-/** Hashes prefix ‖ every chunk of `source` (a file path, or any stream or iterable of bytes). */
-export async function hashArtifact(plan: HashPlan, source: string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<ArtifactDigest> {
-  const hash = createHash(NODE_HASH[plan.hash]);
-  if (plan.prefix !== undefined) hash.update(plan.prefix);
-  const size = typeof source === 'string' ? await hashFile(hash, source) : await hashChunks(hash, source);
-  return { hash: plan.hash, digest: hash.digest(), size };
+/** The same bytes hashed twice in one pass: under the plan, and (for a check) plainly under `also`. */
+export interface CheckedArtifactDigest extends ArtifactDigest {
+  /** The artifact alone (no prefix) under the `also` hash. */
+  readonly also: Buffer;
 }
 
-async function hashChunks(hash: Hash, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
+/**
+ * Hashes prefix ‖ every chunk of `source` (a file path, or any stream or iterable of bytes). With
+ * `also`, the artifact alone is hashed under that hash in the same pass, to compare with a digest
+ * recorded earlier (a file that changed since is then caught without reading it twice).
+ */
+export async function hashArtifact(plan: HashPlan, source: string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<ArtifactDigest>;
+export async function hashArtifact(plan: HashPlan, source: string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, also: HashPlan['hash']): Promise<CheckedArtifactDigest>;
+export async function hashArtifact(plan: HashPlan, source: string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, also?: HashPlan['hash']): Promise<ArtifactDigest | CheckedArtifactDigest> {
+  const hash = createHash(NODE_HASH[plan.hash]);
+  if (plan.prefix !== undefined) hash.update(plan.prefix);
+  const hashes = also === undefined ? [hash] : [hash, createHash(NODE_HASH[also])];
+  const size = typeof source === 'string' ? await hashFile(hashes, source) : await hashChunks(hashes, source);
+  const digest = { hash: plan.hash, digest: hash.digest(), size };
+  return hashes[1] === undefined ? digest : { ...digest, also: hashes[1].digest() };
+}
+
+async function hashChunks(hashes: readonly Hash[], chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
   let size = 0;
   for await (const chunk of chunks) {
-    hash.update(chunk);
+    for (const hash of hashes) hash.update(chunk);
     size += chunk.byteLength;
   }
   return size;
@@ -29,7 +43,7 @@ async function hashChunks(hash: Hash, chunks: AsyncIterable<Uint8Array> | Iterab
  * Two reused buffers: the next read runs on libuv's thread pool while this one is hashed, so the
  * file is read and hashed at once and nothing is allocated per chunk.
  */
-async function hashFile(hash: Hash, path: string): Promise<number> {
+async function hashFile(hashes: readonly Hash[], path: string): Promise<number> {
   const file = await open(path, 'r');
   try {
     const buffers = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)] as const;
@@ -41,7 +55,8 @@ async function hashFile(hash: Hash, path: string): Promise<number> {
       if (bytesRead === 0) return size;
       index ^= 1;
       pending = file.read(buffers[index as 0 | 1], 0, READ_BYTES, null);
-      hash.update(buffer.subarray(0, bytesRead));
+      const chunk = buffer.subarray(0, bytesRead);
+      for (const hash of hashes) hash.update(chunk);
       size += bytesRead;
     }
   } finally {

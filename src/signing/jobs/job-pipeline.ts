@@ -157,8 +157,13 @@ export class JobPipeline {
     }
     if (plan.prefix === undefined && known !== undefined) return { hash: plan.hash, digest: Buffer.from(known, 'hex'), size: artifact.size };
     if (artifact.path === undefined) throw new CofferError('STORE_CORRUPT', `signing job ${job.jobId} has no file`);
-    const hashed = await hashArtifact(plan, artifact.path);
-    if (hashed.size !== artifact.size) throw new CofferError('STORE_CORRUPT', `the file of signing job ${job.jobId} changed after it was submitted`);
-    return hashed;
+    // The file is read again: it must still be the one the checks passed and the job records.
+    const [recordedHash, recordedHex] = Object.entries(artifact.digests)[0] ?? [];
+    if (recordedHash === undefined || recordedHex === undefined) throw new CofferError('STORE_CORRUPT', `signing job ${job.jobId} records no digest of its file`);
+    const hashed = await hashArtifact(plan, artifact.path, recordedHash as HashPlan['hash']);
+    if (hashed.size !== artifact.size || hashed.also.toString('hex') !== recordedHex) {
+      throw new CofferError('STORE_CORRUPT', `the file of signing job ${job.jobId} changed after it was submitted`);
+    }
+    return { hash: hashed.hash, digest: hashed.digest, size: hashed.size };
   }
 }

@@ -129,6 +129,19 @@ describe('file jobs sign', () => {
     });
   }
 
+  it('a file changed after submission (same size) is not signed: STORE_CORRUPT when it is re-hashed', async (t) => {
+    const key = localKeySigner('EC_P384');
+    const p = profile({});
+    const h = await harness(t, [p], key);
+    const upload = await h.upload(Buffer.from('the reviewed artifact\n'));
+    const job = await h.pipeline.submitFile(p, 'ci-bot', { ...upload, metadata: {} });
+    writeFileSync(upload.path, Buffer.from('the swapped artifact!\n'));
+    const done = await h.pipeline.run(job.jobId);
+    assert.equal(done.state, 'failed');
+    assert.equal(done.failure?.code, 'STORE_CORRUPT');
+    assert.deepEqual(key.calls, [], 'nothing was signed');
+  });
+
   it('cms: openssl cms -verify accepts the retained output with the original file as content', async (t) => {
     const { signer, certificatePem } = await certify(localKeySigner('EC_P256'));
     const p = profile({ format: 'cms' });
