@@ -7,7 +7,8 @@
 //
 // Environment: BENCH_ROUNDS (default 3), BENCH_MS per measurement (default 1500), BENCH_CONCURRENCY
 // (default 32).
-import { createHash, randomBytes, sign as nodeSign } from 'node:crypto';
+import { randomBytes, sign as nodeSign } from 'node:crypto';
+import { buildTimeStampQuery } from '../src/client/index.ts';
 import type { Caller } from '../src/core/engine/caller.ts';
 import { planLeaf, signLeafCertificate, signRootCertificate, subjectNameOf } from '../src/pki/ca/certificate-authority.ts';
 import { checkCaProfile } from '../src/pki/ca/ca-profile.ts';
@@ -26,14 +27,6 @@ const MEASURE_MS = envInteger('BENCH_MS', 1500);
 const CONCURRENCY = envInteger('BENCH_CONCURRENCY', 32);
 const PROJECT = 'bench';
 
-/** A DER TimeStampReq for SHA-256 of `data`, with certReq (RFC 3161 §2.4.1). */
-function timeStampQuery(data: Uint8Array): Buffer {
-  const digest = createHash('sha256').update(data).digest();
-  const algorithm = Buffer.from('300d06096086480165030402010500', 'hex');
-  const imprint = Buffer.concat([Buffer.from([0x30, algorithm.length + 2 + digest.length]), algorithm, Buffer.from([0x04, digest.length]), digest]);
-  const body = Buffer.concat([Buffer.from('020101', 'hex'), imprint, Buffer.from('0101ff', 'hex')]);
-  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
-}
 
 interface Row {
   readonly name: string;
@@ -71,7 +64,7 @@ async function main(): Promise<void> {
     const localTsaCert = await signLeafCertificate(issuer, tsaCsrLocal, planLeaf(tsaCsrLocal, {}, profile, 'local', []), new Date());
     const authority = { certificateDer: localTsaCert.der, chainDer: [localRootCert.der], policy: '1.2.3.4.1' };
 
-    const queries = Array.from({ length: 64 }, () => timeStampQuery(randomBytes(64)));
+    const queries = Array.from({ length: 64 }, () => buildTimeStampQuery({ data: randomBytes(64) }, { nonce: false }));
     let q = 0;
     const nextQuery = (): Buffer => queries[q++ % queries.length] ?? Buffer.alloc(0);
     const tbs = randomBytes(400);

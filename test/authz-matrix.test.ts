@@ -5,10 +5,11 @@
 // unexpected allow and every unexpected denial is listed in one assertion message.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, createHash, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { constants, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { signQuorumStatement } from '../src/approvals/quorum/index.ts';
 import { generateApproverKeys, signApproval, signRejection, type ApproverKeyPairs } from '../src/approvals/key-use/index.ts';
+import { buildTimeStampQuery } from '../src/client/index.ts';
 import { CATALOGUE, type ErrorCode } from '../src/core/errors.ts';
 import { openTestServer, PASSWORD, unsealWith, type TestServer } from '../src/server/server-test-kit.ts';
 import { explicitRoutes, routeKey, servedRoutes } from './route-inventory.ts';
@@ -636,13 +637,9 @@ async function issuedBy(w: World, s: Scene): Promise<{ caId: string; serialNumbe
   return { caId, serialNumber: String(issued['serialNumber']) };
 }
 
-/** A DER TimeStampReq for SHA-256 of "release 1.2.3" (RFC 3161 §2.4.1), built by hand: no nonce, certReq true. */
+/** A DER TimeStampReq for SHA-256 of "release 1.2.3" with certReq and no nonce. */
 function timeStampQuery(): Buffer {
-  const digest = createHash('sha256').update('release 1.2.3').digest();
-  const algorithm = Buffer.from('300d06096086480165030402010500', 'hex');
-  const imprint = Buffer.concat([Buffer.from([0x30, algorithm.length + 2 + digest.length]), algorithm, Buffer.from([0x04, digest.length]), digest]);
-  const body = Buffer.concat([Buffer.from('020101', 'hex'), imprint, Buffer.from('0101ff', 'hex')]);
-  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+  return buildTimeStampQuery({ data: Buffer.from('release 1.2.3') }, { nonce: false });
 }
 
 const PKI_BUILDERS: Readonly<Record<string, Builder>> = {

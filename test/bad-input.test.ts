@@ -9,6 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { constants, createHash, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
+import { buildTimeStampQuery } from '../src/client/index.ts';
 import { CATALOGUE, type ErrorCode } from '../src/core/errors.ts';
 import { BASE64_PATTERN } from '../src/server/base64-field.ts';
 import { CONFIG_DEFAULTS } from '../src/server/config.ts';
@@ -732,14 +733,8 @@ async function pkiFixture(node: Node, ecKey: string, edKey: string): Promise<Fix
   return { caId, serialNumber: String(issued['serialNumber']), csr, certificateId: String(attached['certificateId']), certificatePem };
 }
 
-/** A DER TimeStampReq (RFC 3161 §2.4.1) for SHA-256 of "release 1.2.3" with certReq. */
-const TIME_STAMP_QUERY = ((): Buffer => {
-  const digest = createHash('sha256').update('release 1.2.3').digest();
-  const algorithm = Buffer.from('300d06096086480165030402010500', 'hex');
-  const imprint = Buffer.concat([Buffer.from([0x30, algorithm.length + 2 + digest.length]), algorithm, Buffer.from([0x04, digest.length]), digest]);
-  const body = Buffer.concat([Buffer.from('020101', 'hex'), imprint, Buffer.from('0101ff', 'hex')]);
-  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
-})();
+/** A DER TimeStampReq for SHA-256 of "release 1.2.3" with certReq, as `openssl ts -query -no_nonce` makes. */
+const TIME_STAMP_QUERY = buildTimeStampQuery({ data: Buffer.from('release 1.2.3') }, { nonce: false });
 
 async function buildNode(t: TestContext): Promise<{ node: Node; fixture: Fixture }> {
   const server = await openTestServer(t);

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateKeyMaterial, prepareKey, publicKeySpki, sign, specInfo, type SigningAlgorithm } from '../../core/algorithms/index.ts';
 import type { KeySpec } from '../../core/key-record.ts';
+import type { PkiSigner } from '../../pki/pki-signer.ts';
 import type { KeySigner, SignInput } from './format-signer.ts';
 
 export interface LocalKeySigner extends KeySigner {
@@ -28,5 +29,13 @@ export function localKeySigner(spec: KeySpec, certificates?: readonly Buffer[]):
       const signInput = 'digest' in input ? { type: 'DIGEST' as const, digest: input.digest } : { type: 'MESSAGE' as const, message: input.message };
       return Promise.resolve(sign(prepared, algorithm, signInput));
     },
+  };
+}
+
+/** A PkiSigner over a format's key signer, so the key itself can sign a CSR or its own certificate. */
+export function pkiSignerOf(key: KeySigner, project = 'test'): PkiSigner {
+  return {
+    keyId: key.keyId, keyVersion: key.keyVersion, spec: key.spec, project, publicKeyDer: key.publicKeyDer,
+    sign: (data, algorithm) => key.sign(algorithm, { message: Buffer.from(data) }),
   };
 }

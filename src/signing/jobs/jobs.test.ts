@@ -18,7 +18,7 @@ import { openssl } from '../../pki/pki-test-kit.ts';
 import { parseDistinguishedName } from '../../pki/x509/distinguished-names.ts';
 import { openSqliteStore } from '../../store/sqlite/index.ts';
 import type { KeySigner } from '../formats/index.ts';
-import { localKeySigner, type LocalKeySigner } from '../formats/local-key-signer-test-kit.ts';
+import { localKeySigner, pkiSignerOf, type LocalKeySigner } from '../formats/local-key-signer-test-kit.ts';
 import { parseProfile, type SigningProfile } from '../profiles/index.ts';
 import { UploadStore, type CompletedUpload } from '../uploads/index.ts';
 import { ANSWER_WINDOW_MS, ArtifactStore, JobPipeline, JobStore, type JobPipelineOptions, type SigningJob } from './index.ts';
@@ -93,11 +93,7 @@ function sha256(bytes: Buffer): string {
 /** A self-signed certificate for the key, signed by the key itself: enough for openssl cms -verify with -CAfile. */
 async function certify(key: LocalKeySigner): Promise<{ signer: LocalKeySigner; certificatePem: string }> {
   const subject = parseDistinguishedName('CN=Coffer jobs test signer, O=Coffer').name;
-  const pkiSigner = {
-    keyId: key.keyId, keyVersion: key.keyVersion, spec: key.spec, project: 'web', publicKeyDer: key.publicKeyDer,
-    sign: (data: Uint8Array, algorithm: Parameters<KeySigner['sign']>[0]) => key.sign(algorithm, { message: Buffer.from(data) }),
-  };
-  const issued = await signRootCertificate(pkiSigner, { subject, publicKeyDer: key.publicKeyDer, validityDays: 30, profile: checkCaProfile({}), now: new Date() });
+  const issued = await signRootCertificate(pkiSignerOf(key, 'web'), { subject, publicKeyDer: key.publicKeyDer, validityDays: 30, profile: checkCaProfile({}), now: new Date() });
   return { signer: { ...key, certificates: [issued.der] }, certificatePem: encodePem('CERTIFICATE', issued.der) };
 }
 

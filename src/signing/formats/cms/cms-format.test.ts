@@ -22,7 +22,7 @@ import { keyIdentifierOf } from '../../../pki/x509/extensions.ts';
 import { localSigner } from '../../../pki/x509/local-signer-test-kit.ts';
 import { hashArtifact } from '../../artifact-hash.ts';
 import type { ArtifactDigest, KeySigner } from '../format-signer.ts';
-import { localKeySigner, type LocalKeySigner } from '../local-key-signer-test-kit.ts';
+import { localKeySigner, pkiSignerOf, type LocalKeySigner } from '../local-key-signer-test-kit.ts';
 import { cmsSigner, type CmsOptions } from './index.ts';
 
 const DAY_MS = 86_400_000;
@@ -32,14 +32,6 @@ const DIGEST_OIDS: Readonly<Record<string, string>> = { sha256: SHA256_OID, sha3
 const DIGESTS: Readonly<Partial<Record<KeySpec, string>>> = { RSA_2048: 'sha256', RSA_3072: 'sha384', EC_P256: 'sha256', EC_P384: 'sha384', ED25519: 'sha512' };
 const OPENSSL_SPECS: readonly KeySpec[] = ['RSA_2048', 'RSA_3072', 'EC_P256', 'EC_P384'];
 const TSA_POLICY = '1.3.6.1.4.1.99999.7.1';
-
-/** A PkiSigner over a format's key signer, so the key itself signs the CSR for its certificate. */
-function pkiSignerOf(key: KeySigner): PkiSigner {
-  return {
-    keyId: key.keyId, keyVersion: key.keyVersion, spec: key.spec, project: 'test', publicKeyDer: key.publicKeyDer,
-    sign: (data, algorithm) => key.sign(algorithm, { message: Buffer.from(data) }),
-  };
-}
 
 interface Chain {
   /** Leaf first, then the root. */
