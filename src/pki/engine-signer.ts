@@ -30,13 +30,14 @@ export async function engineSigner(engine: KeyEngine, caller: Caller, ref: KeyRe
   };
 }
 
-/** The public keys (SPKI DER) of every version of a key the caller can read, newest first. */
-export async function keyVersionPublicKeys(engine: KeyEngine, caller: Caller, metadata: KeyMetadata): Promise<{ version: number; der: Buffer }[]> {
-  const versions = [...metadata.versions].map((v) => v.version).sort((a, b) => b - a);
-  const keys: { version: number; der: Buffer }[] = [];
+/**
+ * The version of the key whose public key (SPKI DER) is `spki`, newest first, reading versions only
+ * until one matches (a certificate is usually for the current one); undefined when none does.
+ */
+export async function keyVersionOf(engine: KeyEngine, caller: Caller, metadata: KeyMetadata, spki: Buffer): Promise<{ version: number } | undefined> {
+  const versions = metadata.versions.map((v) => v.version).sort((a, b) => b - a);
   for (const version of versions) {
-    const found = await engine.crypto.getPublicKey(caller, metadata.id, { version });
-    keys.push({ version, der: found.der });
+    if ((await engine.crypto.getPublicKey(caller, metadata.id, { version })).der.equals(spki)) return { version };
   }
-  return keys;
+  return undefined;
 }

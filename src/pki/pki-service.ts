@@ -2,7 +2,9 @@
 // intermediates whose keys are Coffer keys), issuance under per-CA profiles, revocation and CRLs.
 // Every signature is made by the engine under the caller's own rights and audited there; every
 // call is also audited here, allowed or not, with names, ids and serial numbers, never certificates.
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificatePolicies, id_ce_certificatePolicies, type Certificate } from '@peculiar/asn1-x509';
 import { auditedApprovalCall, type ApprovalAuditScope } from '../approvals/approval-audit.ts';
 import type { Barrier } from '../barrier/index.ts';
 import type { Caller, KeyEngine, KeyMetadata, KeyRef } from '../core/engine/index.ts';
@@ -15,7 +17,7 @@ import {
   type Issuer, type LeafOptions,
 } from './ca/certificate-authority.ts';
 import { chainPem, fingerprintOf, parseCertificateChain, spkiOf } from './certificate-chain.ts';
-import { engineSigner, keyVersionPublicKeys, type EngineSigner } from './engine-signer.ts';
+import { engineSigner, keyVersionOf, type EngineSigner } from './engine-signer.ts';
 import { encodePem } from './pem-blocks.ts';
 import {
   paths, PkiRecords, type CaRecord, type CrlRecord, type IssuedRecord, type KeyCertificateRecord, type Loaded, type RevokedRecord,
@@ -24,9 +26,6 @@ import { pkiSignatureAlgorithm } from './pki-signer.ts';
 import { buildCsr, parseCsr, type CsrRequest } from './x509/csr.ts';
 import { parseDistinguishedName } from './x509/distinguished-names.ts';
 import { CRL_REASONS, extendedKeyUsageName, type CrlReasonName } from './x509/extensions.ts';
-import { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, CertificatePolicies, id_ce_certificatePolicies } from '@peculiar/asn1-x509';
 import { checkTsaCertificate, timeStamp, type TimeStampOutcome } from './tsa/index.ts';
 
 const DENIALS: ReadonlySet<ErrorCode> = new Set(['ACCESS_DENIED', 'KEY_NOT_FOUND', 'CA_NOT_FOUND', 'CA_POLICY_VIOLATION', 'CERTIFICATE_NOT_FOUND']);
@@ -217,8 +216,7 @@ export class PkiService {
       const now = this.#clock.now();
       const chain = parseCertificateChain(pem, now);
       const spki = spkiOf(chain.leaf);
-      const versions = await keyVersionPublicKeys(this.#engine(), caller, metadata);
-      const match = versions.find((version) => version.der.equals(spki));
+      const match = await keyVersionOf(this.#engine(), caller, metadata, spki);
       if (match === undefined) throw new CofferError('CERTIFICATE_KEY_MISMATCH', "the certificate's public key is not this key's");
       const existing = await this.#records.list<KeyCertificateRecord>(paths.keyCertificatePrefix(metadata.id));
       const fingerprint = fingerprintOf(chain.ders[0] ?? Buffer.alloc(0));
@@ -314,24 +312,23 @@ export class PkiService {
     return this.#run(caller, 'tsa.stamp', async (scope) => {
       const signer = await this.#signer(caller, ref, scope);
       const now = this.#clock.now();
-      let chosen: { certificateDer: Buffer; chainDer: Buffer[] } | undefined;
+      let chosen: { certificateDer: Buffer; chainDer: Buffer[]; certificate: Certificate } | undefined;
       for (const record of await this.certificatesOf(signer.keyId, signer.keyVersion)) {
         const ders = record.chain.map(fromB64);
         const [certificateDer, ...chainDer] = ders;
         if (certificateDer === undefined) continue;
         try {
-          checkTsaCertificate(certificateDer, signer.publicKeyDer, now);
+          chosen = { certificateDer, chainDer, certificate: checkTsaCertificate(certificateDer, signer.publicKeyDer, now).certificate };
+          break;
         } catch {
           continue;
         }
-        chosen = { certificateDer, chainDer };
-        break;
       }
       if (chosen === undefined) {
         throw new CofferError('TSA_NOT_CONFIGURED', 'attach a time-stamping certificate (critical extendedKeyUsage timeStamping only) for the key’s current version first');
       }
-      const policy = tsaPolicyOf(chosen.certificateDer);
-      const outcome = await timeStamp(signer, { ...chosen, policy }, query, now);
+      const policy = tsaPolicyOf(chosen.certificate);
+      const outcome = await timeStamp(signer, { certificateDer: chosen.certificateDer, chainDer: chosen.chainDer, policy }, query, now);
       scope.detail['granted'] = outcome.granted;
       if (outcome.failure !== undefined) scope.detail['failure'] = outcome.failure;
       if (outcome.serialNumber !== undefined) scope.detail['serialNumber'] = outcome.serialNumber;
@@ -611,8 +608,7 @@ export class PkiService {
 }
 
 /** The one policy a TSA certificate names (anyPolicy aside), else DEFAULT_TSA_POLICY. */
-function tsaPolicyOf(certificateDer: Buffer): string {
-  const certificate = AsnConvert.parse(certificateDer, Certificate);
+function tsaPolicyOf(certificate: Certificate): string {
   const extension = certificate.tbsCertificate.extensions?.find((item) => item.extnID === id_ce_certificatePolicies);
   const policies = extension === undefined ? [] : [...AsnConvert.parse(extension.extnValue, CertificatePolicies)];
   const named = policies.map((policy) => policy.policyIdentifier).filter((oid) => oid !== ANY_POLICY);

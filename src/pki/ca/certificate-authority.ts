@@ -126,6 +126,8 @@ export function planLeaf(csr: ParsedCsr, options: LeafOptions, profile: CaProfil
   const keyUsage = options.keyUsage !== undefined ? keyUsageNames(options.keyUsage) : [...(csr.keyUsage ?? ['digitalSignature'])];
   const extendedKeyUsage = options.extendedKeyUsage !== undefined ? extendedKeyUsageOids(options.extendedKeyUsage) : [...(csr.extendedKeyUsage ?? [])];
   const altNames = options.altNames !== undefined ? checkAltNames(options.altNames) : (csr.altNames ?? checkAltNames(undefined));
+  // RFC 5280 §4.1.2.6: a certificate with an empty subject must name its subject in a (critical) SAN.
+  if (csr.subject.length === 0 && !hasAltNames(altNames)) throw new CofferError('CSR_INVALID', 'the request names no subject and no alternative name');
   const validityDays = options.validityDays ?? profile.defaultValidityDays;
   if (!Number.isInteger(validityDays) || validityDays < 1) throw new CofferError('INVALID_ARGUMENT', 'validityDays must be a positive whole number');
   if (validityDays > profile.maxValidityDays) throw new CofferError('CA_POLICY_VIOLATION', `CA ${caName} issues for at most ${profile.maxValidityDays} days`);
@@ -154,7 +156,7 @@ export async function signLeafCertificate(issuer: Issuer, csr: ParsedCsr, plan: 
     basicConstraintsExtension(false),
     keyUsageExtension(plan.keyUsage),
     ...(plan.extendedKeyUsage.length === 0 ? [] : [extendedKeyUsageExtension(plan.extendedKeyUsage, timeStamping)]),
-    ...(hasAltNames(plan.altNames) ? [subjectAltNameExtension(plan.altNames)] : []),
+    ...(hasAltNames(plan.altNames) ? [subjectAltNameExtension(plan.altNames, csr.subject.length === 0)] : []),
     subjectKeyIdentifierExtension(keyIdentifier),
     authorityKeyIdentifierExtension(issuer.keyIdentifier),
     ...(issuer.profile?.crlDistributionUrl === undefined ? [] : [crlDistributionPointsExtension(issuer.profile.crlDistributionUrl)]),

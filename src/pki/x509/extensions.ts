@@ -121,9 +121,9 @@ export function generalNames(names: Required<AltNames>): GeneralName[] {
   ];
 }
 
-/** RFC 5280 §4.2.1.6: critical when the subject is empty, which Coffer never issues, so not critical. */
-export function subjectAltNameExtension(names: Required<AltNames>): Extension {
-  return extension(id_ce_subjectAltName, false, new SubjectAlternativeName(generalNames(names)));
+/** RFC 5280 §4.2.1.6: critical exactly when the subject is empty (the names are then all there is). */
+export function subjectAltNameExtension(names: Required<AltNames>, emptySubject = false): Extension {
+  return extension(id_ce_subjectAltName, emptySubject, new SubjectAlternativeName(generalNames(names)));
 }
 
 /** RFC 5280 §4.2.1.3: conforming CAs mark keyUsage critical. */
