@@ -18,14 +18,24 @@ export const ANSWER_WINDOW_MS = 60 * 60 * 1000;
 /** Check kinds that read the file: a digest submission has none, so they are skipped and recorded as such. */
 const FILE_CHECK_KINDS: readonly string[] = ['fileType', 'command'];
 
+/** What an approved signer tells the pipeline: the request the approvers see, then that they approved. */
+export interface ApprovalProgress {
+  requested(requestId: string): Promise<void>;
+  approved(): Promise<void>;
+}
+
 export interface JobPipelineOptions {
   readonly store: JobStore;
   readonly artifacts: ArtifactStore;
   /** The profile a job was submitted under, looked up again when it runs; if the lookup throws, the job fails with its code. */
   readonly profiles: (project: string, name: string) => Promise<SigningProfile>;
   readonly keySigner: (profile: SigningProfile) => Promise<KeySigner>;
-  /** Resolves once approved; rejects (APPROVAL_REJECTED, APPROVAL_EXPIRED…) to fail the job. */
-  readonly approvalGate?: (job: SigningJob, profile: SigningProfile) => Promise<void>;
+  /**
+   * For profiles with `approval`: a signer whose sign() asks the approvers (through Coffer's key-use
+   * requests), reports the request it made, and resolves once they approved. It rejects
+   * (APPROVAL_REJECTED, APPROVAL_EXPIRED…) to fail the job. Without one such profiles fail closed.
+   */
+  readonly approvedKeySigner?: (profile: SigningProfile, job: SigningJob, progress: ApprovalProgress) => Promise<KeySigner>;
   /** An RFC 3161 time-stamper for the profile's CMS signatures, if it has one. */
   readonly timeStamper?: (profile: SigningProfile) => ((signature: Buffer) => Promise<Buffer>) | undefined;
   readonly checkOptions?: BuildCheckOptions;
@@ -70,11 +80,30 @@ export class JobPipeline {
    * SIGNING_JOB_STATE when the job is not new or is already running.
    */
   async run(jobId: string): Promise<SigningJob> {
+    return this.#exclusive(jobId, () => this.#drive(jobId));
+  }
+
+  /**
+   * Takes up a job a stopped service left unfinished: one still checking or signing is run again
+   * from its checks (nothing was signed that counts); one awaiting approval waits again on the
+   * key-use request it made, so the approvers are not asked twice. A final job is returned as it is.
+   */
+  async resume(jobId: string): Promise<SigningJob> {
+    return this.#exclusive(jobId, async () => {
+      const job = await this.#options.store.get(jobId);
+      if (job.state === 'signed' || job.state === 'failed') return job;
+      if (job.state === 'checking') return this.#drive(jobId);
+      // Signing or awaiting approval: sign again; an approval profile waits on the request it already made.
+      return this.#finish(jobId, job.state, async () => this.#signed(job, await this.#options.profiles(job.project, job.profile)));
+    });
+  }
+
+  async #exclusive(jobId: string, run: () => Promise<SigningJob>): Promise<SigningJob> {
     if (!isJobId(jobId)) throw jobNotFound(jobId);
     if (this.#running.has(jobId)) throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} is already running`);
     this.#running.add(jobId);
     try {
-      return await this.#drive(jobId);
+      return await run();
     } finally {
       this.#running.delete(jobId);
     }
@@ -82,31 +111,58 @@ export class JobPipeline {
 
   async #drive(jobId: string): Promise<SigningJob> {
     const { store } = this.#options;
-    let job = await store.get(jobId);
+    const job = await store.get(jobId);
     if (job.state !== 'checking') throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} is ${job.state}; only a new job runs`);
-    try {
+    return this.#finish(jobId, 'checking', async () => {
       const profile = await this.#options.profiles(job.project, job.profile);
       const { patch, failed } = await this.#check(job, profile);
       if (failed !== undefined) {
-        return await store.transition(jobId, 'checking', 'failed', { ...patch, failure: { code: 'SIGNING_CHECK_FAILED', message: `check ${failed.name} refused the artifact`, check: failed.name } });
+        return store.transition(jobId, 'checking', 'failed', { ...patch, failure: { code: 'SIGNING_CHECK_FAILED', message: `check ${failed.name} refused the artifact`, check: failed.name } });
       }
-      if (profile.approval === undefined) {
-        job = await store.transition(jobId, 'checking', 'signing', patch);
-      } else {
-        job = await store.transition(jobId, 'checking', 'awaiting-approval', patch);
-        const gate = this.#options.approvalGate;
-        // Fail closed: a profile that demands approval is never signed without a gate to ask.
-        if (gate === undefined) throw new CofferError('APPROVAL_REQUIRED', `profile ${profile.name} requires approval and no approval gate is configured`);
-        await gate(job, profile);
-        job = await store.transition(jobId, 'awaiting-approval', 'signing');
-      }
-      return await store.transition(jobId, 'signing', 'signed', { result: await this.#sign(job, profile) });
+      const next = await store.transition(jobId, 'checking', profile.approval === undefined ? 'signing' : 'awaiting-approval', patch);
+      return this.#signed(next, profile);
+    });
+  }
+
+  /** Runs `step`; a failure is recorded on the job in whatever state it reached (the step's own transitions move it). */
+  async #finish(jobId: string, startState: SigningJob['state'], step: () => Promise<SigningJob>): Promise<SigningJob> {
+    const { store } = this.#options;
+    try {
+      return await step();
     } catch (error) {
       const failure = toCofferError(error);
       // Another run moved the job: its outcome is that run's to record.
       if (failure.code === 'SIGNING_JOB_STATE') throw failure;
-      return store.transition(jobId, job.state, 'failed', { failure: { code: failure.code, message: failure.message } });
+      const current = await store.get(jobId).catch(() => undefined);
+      const from = current?.state ?? startState;
+      if (from === 'signed' || from === 'failed') return current ?? store.get(jobId);
+      return store.transition(jobId, from, 'failed', { failure: { code: failure.code, message: failure.message } });
     }
+  }
+
+  /** Signs a job in `signing` or `awaiting-approval` (through the approvers when the profile demands them) and records the result. */
+  async #signed(job: SigningJob, profile: SigningProfile): Promise<SigningJob> {
+    const { store } = this.#options;
+    if (profile.approval === undefined) {
+      if (job.state !== 'signing') throw new CofferError('SIGNING_JOB_STATE', `signing job ${job.jobId} is ${job.state}, not signing`);
+      return store.transition(job.jobId, 'signing', 'signed', { result: await this.#sign(job, profile, await this.#options.keySigner(profile)) });
+    }
+    const approved = this.#options.approvedKeySigner;
+    // Fail closed: a profile that demands approval is never signed without a way to ask the approvers.
+    if (approved === undefined) throw new CofferError('APPROVAL_REQUIRED', `profile ${profile.name} requires approval and no approval signer is configured`);
+    let state = job.state;
+    const signer = await approved(profile, job, {
+      requested: async (requestId) => {
+        await store.noteKeyUseRequest(job.jobId, requestId);
+      },
+      approved: async () => {
+        if (state === 'awaiting-approval') state = (await store.transition(job.jobId, 'awaiting-approval', 'signing')).state;
+      },
+    });
+    const result = await this.#sign(job, profile, signer);
+    // The approved signer reports approval before it returns a signature; anything else fails closed.
+    if (state !== 'signing') throw new CofferError('APPROVAL_REQUIRED', `signing job ${job.jobId} was signed without its approval being reported`);
+    return store.transition(job.jobId, 'signing', 'signed', { result });
   }
 
   /** Runs the profile's checks; on a digest submission only those that need no file, naming the rest. */
@@ -125,17 +181,24 @@ export class JobPipeline {
     return outcome.passed ? { patch } : { patch, failed: outcome.results.at(-1) };
   }
 
-  async #plan(profile: SigningProfile, metadata: Readonly<Record<string, string>>): Promise<{ signer: KeySigner; plan: HashPlan; options: CmsOptions }> {
-    const signer = await this.#options.keySigner(profile);
+  async #plan(profile: SigningProfile, metadata: Readonly<Record<string, string>>, given?: KeySigner, signingTime?: Date): Promise<{ signer: KeySigner; plan: HashPlan; options: CmsOptions }> {
+    const signer = given ?? await this.#options.keySigner(profile);
     const timeStamp = this.#options.timeStamper?.(profile);
     const options: CmsOptions = {
       metadata, ...(profile.algorithm === undefined ? {} : { algorithm: profile.algorithm }), ...(timeStamp === undefined ? {} : { timeStamp }),
+      ...(signingTime === undefined ? {} : { signingTime }),
     };
     return { signer, plan: formatSigner(profile.format).hashPlan(signer, options), options };
   }
 
-  async #sign(job: SigningJob, profile: SigningProfile): Promise<JobResult> {
-    const { signer, plan, options } = await this.#plan(profile, job.artifact.metadata);
+  /**
+   * Signs under the format. A job that waits for approval records as its signing time the moment it
+   * began to wait, so the structure the approvers were asked about is rebuilt byte for byte when a
+   * restarted service waits on the same request again.
+   */
+  async #sign(job: SigningJob, profile: SigningProfile, keySigner: KeySigner): Promise<JobResult> {
+    const waited = job.history.find((entry) => entry.state === 'awaiting-approval');
+    const { signer, plan, options } = await this.#plan(profile, job.artifact.metadata, keySigner, waited === undefined ? undefined : new Date(waited.at));
     const format = formatSigner(profile.format);
     const output = await format.sign(await this.#digest(job, plan), signer, options);
     const keepMs = profile.retentionDays === 0 ? ANSWER_WINDOW_MS : profile.retentionDays * DAY_MS;

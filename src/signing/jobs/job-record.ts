@@ -51,6 +51,8 @@ export interface SigningJob {
   readonly checks?: readonly CheckResult[];
   /** Checks of the profile that need the file and were not run on a digest submission. */
   readonly skippedChecks?: readonly string[];
+  /** The Coffer key-use request the job waits on (profiles with approval), once made. */
+  readonly keyUseRequestId?: string;
   readonly failure?: JobFailure;
   readonly result?: JobResult;
   readonly createdAt: string;
@@ -58,7 +60,7 @@ export interface SigningJob {
 }
 
 /** What a transition may add to the job besides its state. */
-export type JobPatch = Partial<Pick<SigningJob, 'checks' | 'skippedChecks' | 'failure' | 'result'>>;
+export type JobPatch = Partial<Pick<SigningJob, 'checks' | 'skippedChecks' | 'keyUseRequestId' | 'failure' | 'result'>>;
 
 export const JOB_STATES: readonly JobState[] = ['checking', 'awaiting-approval', 'signing', 'signed', 'failed'];
 
@@ -74,6 +76,9 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
 export const JOB_PREFIX = 'signing/job/';
 export const DIGEST_INDEX_PREFIX = 'signing/job-by-digest/';
 export const PROJECT_INDEX_PREFIX = 'signing/job-by-project/';
+/** One empty entry per job not yet signed or failed: what a restarted service resumes. */
+export const ACTIVE_INDEX_PREFIX = 'signing/job-active/';
+export const FINAL_STATES: readonly JobState[] = ['signed', 'failed'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -107,6 +112,10 @@ export function checkSha256Hex(value: unknown): string {
 export function jobKey(jobId: string): string {
   if (!isJobId(jobId)) throw jobNotFound(jobId);
   return `${JOB_PREFIX}${jobId}`;
+}
+
+export function activeIndexKey(jobId: string): string {
+  return `${ACTIVE_INDEX_PREFIX}${jobKey(jobId).slice(JOB_PREFIX.length)}`;
 }
 
 export function digestIndexKey(sha256hex: string, jobId: string): string {

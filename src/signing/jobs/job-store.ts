@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../core/ports.ts';
 import { CofferError, isCofferError } from '../../core/errors.ts';
 import type { Store, StoreWrite } from '../../store/store.ts';
 import {
-  checkProject, checkSha256Hex, decodeJob, digestIndexKey, DIGEST_INDEX_PREFIX, encodeJob, jobKey, jobNotFound, PROJECT_INDEX_PREFIX,
+  activeIndexKey, ACTIVE_INDEX_PREFIX, checkProject, checkSha256Hex, decodeJob, FINAL_STATES, digestIndexKey, DIGEST_INDEX_PREFIX, encodeJob, jobKey, jobNotFound, PROJECT_INDEX_PREFIX,
   projectIndexKey, TRANSITIONS, type JobPatch, type JobState, type SigningJob,
 } from './job-record.ts';
 
@@ -39,6 +39,7 @@ export class JobStore {
     const writes: StoreWrite[] = [
       { op: 'put', key: jobKey(job.jobId), value: encodeJob(job), expectVersion: 0 },
       { op: 'put', key: projectIndexKey(job), value: new Uint8Array(), expectVersion: 0 },
+      { op: 'put', key: activeIndexKey(job.jobId), value: new Uint8Array(), expectVersion: 0 },
     ];
     if (sha256 !== undefined) writes.push({ op: 'put', key: digestIndexKey(sha256, job.jobId), value: new Uint8Array(), expectVersion: 0 });
     await this.#store.commit(writes);
@@ -88,13 +89,42 @@ export class JobStore {
       const at = this.#clock.now().toISOString();
       const next: SigningJob = { ...job, ...patch, state: to, history: [...job.history, { state: to, at }], updatedAt: at };
       try {
-        await this.#store.commit([{ op: 'put', key, value: encodeJob(next), expectVersion: entry.version }]);
+        const writes: StoreWrite[] = [{ op: 'put', key, value: encodeJob(next), expectVersion: entry.version }];
+        if (FINAL_STATES.includes(to)) writes.push({ op: 'delete', key: activeIndexKey(jobId) });
+        await this.#store.commit(writes);
         return next;
       } catch (error) {
         // Someone else wrote the job: re-read, and the state check above decides whether we may still move it.
         if (!isCofferError(error, 'STORE_CONFLICT') || attempt >= CONFLICT_RETRIES) throw error;
       }
     }
+  }
+
+  /**
+   * Records the Coffer key-use request a job awaiting approval waits on (compare-and-set; the job
+   * must still be awaiting approval, SIGNING_JOB_STATE otherwise).
+   */
+  async noteKeyUseRequest(jobId: string, requestId: string): Promise<SigningJob> {
+    for (let attempt = 0; ; attempt++) {
+      const key = jobKey(jobId);
+      const entry = await this.#store.get(key);
+      if (entry === undefined) throw jobNotFound(jobId);
+      const job = decodeJob(jobId, entry.value);
+      if (job.state !== 'awaiting-approval') throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} is ${job.state}, not awaiting approval`);
+      const next: SigningJob = { ...job, keyUseRequestId: requestId, updatedAt: this.#clock.now().toISOString() };
+      try {
+        await this.#store.commit([{ op: 'put', key, value: encodeJob(next), expectVersion: entry.version }]);
+        return next;
+      } catch (error) {
+        if (!isCofferError(error, 'STORE_CONFLICT') || attempt >= CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  /** Ids of jobs not yet signed or failed, oldest index order: what a restarted service picks up again. */
+  async activeJobIds(): Promise<string[]> {
+    const entries = await this.#store.list(ACTIVE_INDEX_PREFIX);
+    return entries.map((entry) => entry.key.slice(ACTIVE_INDEX_PREFIX.length));
   }
 
   /** Jobs named by index keys (their last segment is the job id); ones deleted meanwhile are skipped. */

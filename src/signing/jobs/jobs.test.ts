@@ -41,7 +41,7 @@ interface Harness {
   upload(bytes: Buffer, hashes?: readonly PkiHash[]): Promise<CompletedUpload>;
 }
 
-type Parts = Partial<Pick<JobPipelineOptions, 'approvalGate' | 'keySigner'>>;
+type Parts = Partial<Pick<JobPipelineOptions, 'approvedKeySigner' | 'keySigner'>>;
 
 async function harness(t: { after: (fn: () => Promise<void>) => unknown }, profiles: readonly SigningProfile[], key: KeySigner, parts: Parts = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-jobs-'));
@@ -177,32 +177,78 @@ describe('failures are recorded', () => {
     assert.equal(done.result, undefined);
   });
 
-  it('an approval gate that resolves later: awaiting-approval is observed, then signed', async (t) => {
+  it('an approved signer that is approved later: the request is recorded, awaiting-approval is observed, then signed once', async (t) => {
     const key = localKeySigner('EC_P256');
     const p = profile({ approval: { threshold: 1, approvers: ['alice'] } });
     let release: (() => void) | undefined;
     const seen: SigningJob[] = [];
     const h = await harness(t, [p], key, {
-      approvalGate: (job) => {
+      approvedKeySigner: (_profile, job, progress) => {
         seen.push(job);
-        return new Promise((resolve) => { release = resolve; });
+        return Promise.resolve({
+          ...key,
+          async sign(algorithm, input) {
+            await progress.requested('11111111-2222-4333-8444-555555555555');
+            await new Promise<void>((resolve) => { release = resolve; });
+            await progress.approved();
+            return key.sign(algorithm, input);
+          },
+        });
       },
     });
     const job = await h.pipeline.submitFile(p, 'ci-bot', await h.upload(Buffer.from('needs approval')));
     const running = h.pipeline.run(job.jobId);
     while (release === undefined) await delay(5);
-    await delay(20);
-    assert.equal((await h.jobs.get(job.jobId)).state, 'awaiting-approval');
+    const waiting = await h.jobs.get(job.jobId);
+    assert.equal(waiting.state, 'awaiting-approval');
+    assert.equal(waiting.keyUseRequestId, '11111111-2222-4333-8444-555555555555');
     assert.equal(seen[0]?.state, 'awaiting-approval');
     assert.equal(key.calls.length, 0);
+    assert.deepEqual(await h.jobs.activeJobIds(), [job.jobId]);
     // A second run of a job that is running is refused, whatever its state.
     await assertCode(() => h.pipeline.run(job.jobId), 'SIGNING_JOB_STATE');
     release();
     const done = await running;
     assert.equal(done.state, 'signed', JSON.stringify(done.failure));
     assert.deepEqual(states(done), ['checking', 'awaiting-approval', 'signing', 'signed']);
+    assert.equal(key.calls.length, 1);
+    assert.deepEqual(await h.jobs.activeJobIds(), []);
     // A finished job does not run again.
     await assertCode(() => h.pipeline.run(job.jobId), 'SIGNING_JOB_STATE');
+  });
+
+  it('resume: a job left awaiting approval waits on the request it made, a job left checking runs from its checks', async (t) => {
+    const key = localKeySigner('EC_P256');
+    const gated = profile({ approval: { threshold: 1, approvers: ['alice'] } });
+    const plain = profile({ name: 'plain' });
+    const resumedWith: (string | undefined)[] = [];
+    const h = await harness(t, [gated, plain], key, {
+      approvedKeySigner: (_profile, job, progress) => {
+        resumedWith.push(job.keyUseRequestId);
+        return Promise.resolve({
+          ...key,
+          async sign(algorithm, input) {
+            if (job.keyUseRequestId === undefined) await progress.requested('11111111-2222-4333-8444-555555555555');
+            await progress.approved();
+            return key.sign(algorithm, input);
+          },
+        });
+      },
+    });
+    // As a crash would leave them: one moved to awaiting-approval with its request noted, one never run.
+    const waiting = await h.pipeline.submitFile(gated, 'ci-bot', await h.upload(Buffer.from('approved before the crash')));
+    await h.jobs.transition(waiting.jobId, 'checking', 'awaiting-approval');
+    await h.jobs.noteKeyUseRequest(waiting.jobId, '99999999-2222-4333-8444-555555555555');
+    const fresh = await h.pipeline.submitFile(plain, 'ci-bot', await h.upload(Buffer.from('never run')));
+    assert.deepEqual(new Set(await h.jobs.activeJobIds()), new Set([waiting.jobId, fresh.jobId]));
+    const resumed = await h.pipeline.resume(waiting.jobId);
+    assert.equal(resumed.state, 'signed', JSON.stringify(resumed.failure));
+    assert.deepEqual(resumedWith, ['99999999-2222-4333-8444-555555555555']);
+    assert.equal((await h.pipeline.resume(fresh.jobId)).state, 'signed');
+    assert.deepEqual(await h.jobs.activeJobIds(), []);
+    // A final job is returned as it is.
+    assert.equal((await h.pipeline.resume(fresh.jobId)).state, 'signed');
+    assert.equal(key.calls.length, 2);
   });
 
   it('a job runs once at a time: a second run while checks run is refused before it checks anything', async (t) => {
@@ -219,18 +265,30 @@ describe('failures are recorded', () => {
     assert.equal(readFileSync(counter, 'utf8'), 'run\n');
   });
 
-  it('a rejecting gate fails the job with its code; no gate at all fails closed', async (t) => {
+  it('a rejected request fails the job with its code; no approved signer at all fails closed', async (t) => {
     const key = localKeySigner('EC_P256');
     const p = profile({ approval: { threshold: 1, approvers: ['alice'] } });
-    const h = await harness(t, [p], key, { approvalGate: () => Promise.reject(new CofferError('APPROVAL_REJECTED', 'alice said no')) });
+    const h = await harness(t, [p], key, {
+      approvedKeySigner: (_profile, _job, progress) => Promise.resolve({
+        ...key,
+        async sign() {
+          await progress.requested('11111111-2222-4333-8444-555555555555');
+          throw new CofferError('APPROVAL_REJECTED', 'alice said no');
+        },
+      }),
+    });
     const done = await h.pipeline.run((await h.pipeline.submitFile(p, 'ci-bot', await h.upload(Buffer.from('x')))).jobId);
     assert.equal(done.state, 'failed');
     assert.equal(done.failure?.code, 'APPROVAL_REJECTED');
     assert.deepEqual(states(done), ['checking', 'awaiting-approval', 'failed']);
+    // A signer that returns a signature without reporting the approval is not trusted.
+    const silent = await harness(t, [p], key, { approvedKeySigner: () => Promise.resolve(key) });
+    const unreported = await silent.pipeline.run((await silent.pipeline.submitFile(p, 'ci-bot', await silent.upload(Buffer.from('x')))).jobId);
+    assert.equal(unreported.failure?.code, 'APPROVAL_REQUIRED');
     const bare = await harness(t, [p], key);
     const closed = await bare.pipeline.run((await bare.pipeline.submitFile(p, 'ci-bot', await bare.upload(Buffer.from('x')))).jobId);
     assert.equal(closed.failure?.code, 'APPROVAL_REQUIRED');
-    assert.equal(key.calls.length, 0);
+    assert.equal(key.calls.length, 1);
   });
 });
 

@@ -12,6 +12,8 @@ import { checkArtifactDigest, chooseSigningAlgorithm } from '../algorithm-choice
 import type { ArtifactDigest, FormatOptions, FormatSigner, HashPlan, KeySigner, SignedOutput } from '../format-signer.ts';
 
 export interface CmsOptions extends FormatOptions {
+  /** The signed attributes' signing time (default: now); the signing service fixes it so an approved structure can be rebuilt. */
+  readonly signingTime?: Date;
   /**
    * Asks a TSA for a DER TimeStampToken (a ContentInfo) over `signature`, the SignerInfo's signature
    * value: its messageImprint must be a SHA-2 hash of those bytes (RFC 3161 Appendix A). The token is
@@ -69,7 +71,7 @@ export const cmsSigner = {
   async sign(artifact: ArtifactDigest, signer: KeySigner, options?: CmsOptions): Promise<SignedOutput> {
     const algorithm = algorithmFor(signer, options);
     checkArtifactDigest(artifact, algorithm.digest);
-    const now = new Date();
+    const now = options?.signingTime ?? new Date();
     const { leaf, certificates } = checkedCertificates(signer, now);
     const { timeStamp } = options ?? {};
     const { signedData } = await buildSignedData({
