@@ -101,6 +101,12 @@ export const CATALOGUE = {
   SIGNING_CHECK_FAILED: { status: 422, description: "A pre-sign check refused the artifact; the job keeps the failing check's name and output." },
   SIGNING_DIGEST_NOT_ALLOWED: { status: 400, description: "The profile does not accept a digest instead of the file, or its format must hash more than the file (a JWS)." },
   SIGNING_ARTIFACT_NOT_FOUND: { status: 404, description: 'No retained signed output with this digest: unknown, or past its retention.' },
+  SIGNING_PROJECT_NOT_FOUND: { status: 404, description: 'No signing project with this name is visible to the caller (the signer hides projects the caller is not a member of).' },
+  SIGNING_PROJECT_EXISTS: { status: 409, description: 'A signing project with this name already exists.' },
+  SIGNING_PROJECT_NOT_EMPTY: { status: 409, description: 'The signing project still has profiles; delete them first.' },
+  SIGNING_PROFILE_NOT_FOUND: { status: 404, description: 'No signing profile with this name in the project.' },
+  SIGNING_MEMBER_NOT_FOUND: { status: 404, description: 'The principal is not a member of this signing project.' },
+  SIGNING_PROFILE_KEY_INVALID: { status: 400, description: "The profile's key cannot serve it: not in the project's Coffer project, not a signing key, not usable by the signer, or its approval policy differs from the profile's." },
   INTERNAL_ERROR: { status: 500, description: 'An unexpected error; details are in the node log, never in the response.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

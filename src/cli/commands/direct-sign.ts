@@ -3,7 +3,8 @@
 // signs under the builder's own grant, and the signature format is assembled here.
 import { access } from 'node:fs/promises';
 import { CofferError } from '../../core/errors.ts';
-import { timeStampTokenOf, type CofferClient } from '../../client/index.ts';
+import type { CofferClient } from '../../client/index.ts';
+import { cofferTimeStamper } from '../../signing/coffer-time-stamper.ts';
 import { hashArtifact } from '../../signing/artifact-hash.ts';
 import { formatSigner, type CmsOptions, type FormatOptions } from '../../signing/formats/index.ts';
 import { sdkKeySigner } from '../../signing/sdk-key-signer.ts';
@@ -37,11 +38,7 @@ export async function directSign(args: Args, json: boolean, client: CofferClient
   const options: FormatOptions & CmsOptions = {
     ...(algorithm === undefined ? {} : { algorithm }),
     ...(tsa === undefined ? {} : {
-      timeStamp: async (signature: Buffer) => {
-        const answer = await client.tsa.stamp(tsa, client.tsa.buildQuery({ data: signature }, { hash: 'SHA-256' }));
-        if (!answer.granted) throw new CofferError('INVALID_ARGUMENT', `the TSA refused the time-stamp query (${answer.failure ?? 'rejection'})`);
-        return timeStampTokenOf(answer.reply);
-      },
+      timeStamp: cofferTimeStamper(client, tsa),
     }),
   };
   const digest = await hashArtifact(format.hashPlan(signer, options), input === '-' ? process.stdin : input);

@@ -16,6 +16,8 @@ export const MAX_LIST_LIMIT = 1000;
 export interface JobStoreOptions {
   readonly store: Store;
   readonly clock?: Clock;
+  /** Told of every job created and every state entered, after the commit; awaited (the service audits each step here). */
+  readonly observe?: (job: SigningJob) => Promise<void>;
 }
 
 export interface ListJobsOptions {
@@ -27,10 +29,12 @@ export interface ListJobsOptions {
 export class JobStore {
   readonly #store: Store;
   readonly #clock: Clock;
+  readonly #observe: ((job: SigningJob) => Promise<void>) | undefined;
 
   constructor(options: JobStoreOptions) {
     this.#store = options.store;
     this.#clock = options.clock ?? systemClock;
+    this.#observe = options.observe;
   }
 
   /** Stores a new job and its indexes in one commit (STORE_CONFLICT if the id exists). */
@@ -43,6 +47,7 @@ export class JobStore {
     ];
     if (sha256 !== undefined) writes.push({ op: 'put', key: digestIndexKey(sha256, job.jobId), value: new Uint8Array(), expectVersion: 0 });
     await this.#store.commit(writes);
+    await this.#observe?.(job);
     return job;
   }
 
@@ -92,6 +97,7 @@ export class JobStore {
         const writes: StoreWrite[] = [{ op: 'put', key, value: encodeJob(next), expectVersion: entry.version }];
         if (FINAL_STATES.includes(to)) writes.push({ op: 'delete', key: activeIndexKey(jobId) });
         await this.#store.commit(writes);
+        await this.#observe?.(next);
         return next;
       } catch (error) {
         // Someone else wrote the job: re-read, and the state check above decides whether we may still move it.

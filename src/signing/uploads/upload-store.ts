@@ -2,9 +2,9 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { systemClock, type Clock } from '../../core/ports.ts';
-import { CofferError } from '../../core/errors.ts';
+import { CofferError, isCofferError } from '../../core/errors.ts';
 import { DIRECTORY_MODE, FILE_MODE, prepareDirectory, readOptionalFile, syncDirectory, writeFileAtomic } from '../../pki/pki-files.ts';
 import type { PkiHash } from '../../pki/pki-signer.ts';
 import {
@@ -169,6 +169,19 @@ export class UploadStore {
     await this.#exclusive(uploadId, async () => {
       await this.#read(uploadId);
       await this.#delete(uploadId);
+    });
+  }
+
+  /**
+   * Deletes the upload whose completed file is `path` (as complete() returned it), once the job that
+   * took it has ended; a path not of this store, or already gone, is ignored.
+   */
+  async discard(path: string | undefined): Promise<void> {
+    if (path === undefined) return;
+    const uploadId = basename(path).replace(/\.part$/, '');
+    if (!isUploadId(uploadId) || path !== this.#partPath(uploadId)) return;
+    await this.remove(uploadId).catch((error: unknown) => {
+      if (!isCofferError(error, 'UPLOAD_NOT_FOUND')) throw error;
     });
   }
 
