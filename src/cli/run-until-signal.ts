@@ -23,5 +23,5 @@ export function listenError(error: unknown): unknown {
   if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return error;
   const port = (error as { port?: unknown }).port;
   const where = typeof port === 'number' ? `port ${port}` : 'the address';
-  return new CofferError('INVALID_ARGUMENT', `cannot listen on ${where} (${code}): choose others with COFFER_API_PORT / COFFER_HEALTH_PORT or the config file`, { cause: error });
+  return new CofferError('INVALID_ARGUMENT', `cannot listen on ${where} (${code}): choose others with COFFER_API_PORT / COFFER_HEALTH_PORT / COFFER_SIGNER_PORT or the config file`, { cause: error });
 }

@@ -27,6 +27,8 @@ export interface DevPki {
   readonly serverKeyPath: string;
   readonly officer: ClientCredentialPaths;
   readonly user: ClientCredentialPaths;
+  /** The development signing service's client certificate (principal dev-signer). */
+  readonly signer: ClientCredentialPaths;
   /** File names (relative to `dir`) written by this call, in write order; empty when all were reused. */
   readonly created: readonly string[];
 }
@@ -44,6 +46,8 @@ const CA_NAME_PREFIX = 'Coffer development CA';
 
 const OFFICER: LeafProfile = { certFile: 'officer.pem', keyFile: 'officer.key', commonName: 'dev-officer', purpose: 'clientAuth' };
 const USER: LeafProfile = { certFile: 'user.pem', keyFile: 'user.key', commonName: 'dev-user', purpose: 'clientAuth' };
+/** The signing service's own identity towards Coffer (`coffer dev` runs one beside the node). */
+const SIGNER: LeafProfile = { certFile: 'signer.pem', keyFile: 'signer.key', commonName: 'dev-signer', purpose: 'clientAuth' };
 
 function serverProfile(altNames: SubjectAltNames): LeafProfile {
   return { certFile: 'server.pem', keyFile: 'server.key', commonName: 'localhost', purpose: 'serverAuth', altNames };
@@ -105,6 +109,7 @@ async function ensureFiles(root: string, now: Date, altNames: SubjectAltNames): 
   await ensureLeaf(server);
   const officerFingerprint = await ensureLeaf(OFFICER);
   const userFingerprint = await ensureLeaf(USER);
+  const signerFingerprint = await ensureLeaf(SIGNER);
   if (created.length > 0) await syncDirectory(root);
 
   const client = (profile: LeafProfile, fingerprint: string): ClientCredentialPaths => ({
@@ -120,6 +125,7 @@ async function ensureFiles(root: string, now: Date, altNames: SubjectAltNames): 
     serverKeyPath: join(root, server.keyFile),
     officer: client(OFFICER, officerFingerprint),
     user: client(USER, userFingerprint),
+    signer: client(SIGNER, signerFingerprint),
     created,
   };
 }

@@ -69,13 +69,13 @@ export const CRYPTO_COMMANDS: readonly Command[] = [
     },
   },
   {
-    name: 'sign', synopsis: '<key> --algorithm A [--in FILE|-] [--digest] [--format DER|RAW] [--out FILE]  |  <key> --direct [--as raw|cms|jws] [--algorithm A] --in FILE|- [--out FILE] [--time-stamp TSA_KEY]',
+    name: 'sign', synopsis: '<key> --algorithm A [--in FILE|-] [--digest] [--format DER|RAW] [--out FILE]  |  <key> --direct [--as raw|cms|jws] [--algorithm A] --in FILE|- [--out FILE] [--time-stamp TSA_KEY] [--profile NAME [--project P]]',
     summary: 'sign bytes (or, with --digest, a precomputed digest; with --direct, a file of any size in a signature format)',
     details: DIRECT_DETAILS,
-    options: { ...IO, ...SIGNING, direct: { type: 'boolean' }, as: { type: 'string' }, 'time-stamp': { type: 'string' } },
+    options: { ...IO, ...SIGNING, direct: { type: 'boolean' }, as: { type: 'string' }, 'time-stamp': { type: 'string' }, profile: { type: 'string' }, project: { type: 'string' }, signer: { type: 'string' } },
     run: async ({ args, json, client }) => {
       if (args.flag('direct')) return directSign(args, json, client(), keyIdOf(args));
-      if (args.string('as') !== undefined || args.string('time-stamp') !== undefined) throw new UsageError('--as and --time-stamp go with --direct');
+      if (['as', 'time-stamp', 'profile', 'project', 'signer'].some((name) => args.string(name) !== undefined)) throw new UsageError('--as, --time-stamp, --profile, --project and --signer go with --direct');
       const result = await client().crypto.sign({ keyId: keyIdOf(args), algorithm: args.required('algorithm'), ...(await signedData(args)), ...formatOf(args) });
       if (json) printJson(result);
       else await writeOutput(args.string('out'), result.signature);

@@ -25,6 +25,17 @@ export const NODE_COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: 'signer', synopsis: '--config FILE', summary: 'run the signing service from a configuration file (docs/signing.md)',
+    details: 'The signing service reaches Coffer through the SDK as its own service principal (config coffer.cert/key) and serves\n'
+      + 'its API over mutual TLS (config api). `coffer dev` runs one beside the development node.',
+    options: { config: { type: 'string' } }, connects: false,
+    run: async ({ args }) => {
+      const { serveSigner } = await import('../serve-signer.ts');
+      await serveSigner(args.required('config'), process.env);
+      return undefined;
+    },
+  },
+  {
     name: 'node join', synopsis: '--config FILE (--join-token TOKEN | --aws-evidence-file FILE)',
     summary: 'start a node sealed over the cluster store, join through attestation (no custodians), then serve',
     details: 'An unsealed node of the cluster must run an admitter (config cluster.join). --join-token: a join token from an officer\n'

@@ -17,6 +17,8 @@ export interface BannerInput {
   readonly domainId: string;
   readonly domainCreated: boolean;
   readonly changes: readonly string[];
+  /** The signing service started beside the node. */
+  readonly signerUrl: string;
 }
 
 /** Paths under the working directory print relative (as the user would type them), others absolute. */
@@ -48,6 +50,7 @@ export function devBanner(input: BannerInput): string {
     '',
     `  API        ${api}   (mutual TLS; VSSM API under /REST/v1, native API under /v1)`,
     `  health     ${input.healthUrl}/REST/v1/healthcheck`,
+    `  signer     ${input.signerUrl}   (signing service, mutual TLS; project dev, profile raw: docs/signing.md)`,
     `  CA         ${ca}`,
     `  officer    ${shown(pki.officer.certPath)} ${shown(pki.officer.keyPath)}   (principal ${DEV_OFFICER})`,
     `  user       ${user.cert} ${user.key}   (principal ${DEV_USER}, project ${DEV_PROJECT})`,
@@ -57,6 +60,7 @@ export function devBanner(input: BannerInput): string {
     `    ${curl}`,
     `    export COFFER_URL=${api} COFFER_CA=${ca} COFFER_CERT=${user.cert} COFFER_KEY=${user.key}`,
     `    echo hello | ${cli} encrypt ${DEV_PROJECT}/${DEV_KEY} | ${cli} decrypt`,
+    `    export COFFER_SIGNER_URL=${input.signerUrl}; ${cli} signing submit ${DEV_PROJECT} raw README.md --wait`,
     '',
     `  Ctrl-C stops the node (it seals and closes its journal).`,
     READY_LINE,

@@ -17,6 +17,9 @@ export const DEV_OFFICER = 'dev-officer';
 export const DEV_USER = 'dev-user';
 export const DEV_KEY = 'foo';
 export const DEV_PASSWORD_FILE = 'user.password';
+/** The development signing service's principal, and the key its demo profile signs with (shared with it by dev-user). */
+export const DEV_SIGNER = 'dev-signer';
+export const DEV_SIGNING_KEY = 'code-signing';
 
 /** null when absent; other errors propagate. */
 async function found<T>(lookup: Promise<T>, code: 'PRINCIPAL_NOT_FOUND' | 'PROJECT_NOT_FOUND' | 'KEY_NOT_FOUND'): Promise<T | null> {
@@ -110,5 +113,33 @@ export async function ensureDevIdentity(running: RunningNode, pki: DevPki, dataD
     await running.node.engine.keys.create(asUser, { ...ref, spec: 'AES_256', usage: 'ENCRYPT_DECRYPT', description: 'the key of the curl example printed by coffer dev' });
     changes.push(`key ${DEV_PROJECT}/${DEV_KEY}`);
   }
+  await ensureSigner(running, directory, actor, asUser, pki, changes);
   return changes;
+}
+
+/** The signing service's principal (a service of project dev, on the dev PKI's signer certificate) and its EC P-256 key, shared with it. */
+async function ensureSigner(running: RunningNode, directory: PrincipalDirectory, actor: Caller, asUser: Caller, pki: DevPki, changes: string[]): Promise<void> {
+  const binding = { fingerprint: pki.signer.fingerprint, subject: `CN=${DEV_SIGNER}` };
+  const existing = await found(directory.getPrincipal(actor, DEV_SIGNER), 'PRINCIPAL_NOT_FOUND');
+  if (existing === null) {
+    await directory.createPrincipal(actor, { name: DEV_SIGNER, role: 'service', projects: [DEV_PROJECT], defaultProject: DEV_PROJECT, certificates: [binding] });
+    changes.push(`service ${DEV_SIGNER}`);
+  } else {
+    const certificates = rebound(existing, binding.fingerprint, binding.subject);
+    if (certificates !== undefined) {
+      await directory.updatePrincipal(actor, DEV_SIGNER, { certificates });
+      changes.push(`${DEV_SIGNER}'s certificate binding`);
+    }
+  }
+  const ref = { project: DEV_PROJECT, name: DEV_SIGNING_KEY };
+  const keys = running.node.engine.keys;
+  let key = await found(keys.describe(asUser, ref), 'KEY_NOT_FOUND');
+  if (key === null) {
+    key = await keys.create(asUser, { ...ref, spec: 'EC_P256', usage: 'SIGN_VERIFY', description: 'the key of the signing service\'s demo profile (coffer dev)' });
+    changes.push(`key ${DEV_PROJECT}/${DEV_SIGNING_KEY}`);
+  }
+  if (!key.sharedWith.includes(DEV_SIGNER)) {
+    await keys.share(asUser, key.id, DEV_SIGNER, async (name) => directory.requireActivePrincipal(name));
+    changes.push(`${DEV_PROJECT}/${DEV_SIGNING_KEY} shared with ${DEV_SIGNER}`);
+  }
 }

@@ -7,6 +7,8 @@ import { listenError, untilSignal } from '../run-until-signal.ts';
 import { devBanner } from './dev-banner.ts';
 import { initDevDomain, unsealDevNode } from './dev-domain.ts';
 import { ensureDevIdentity } from './dev-identity.ts';
+import { startDevSigner } from './dev-signer.ts';
+import type { RunningSigner } from '../../signing/service/index.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -31,27 +33,32 @@ export async function runDevNode(env: Env): Promise<void> {
     throw listenError(error);
   });
   let changes: string[];
+  let signer: RunningSigner;
   try {
     await unsealDevNode(running.node, config.dataDir);
     changes = await ensureDevIdentity(running, pki, config.dataDir);
+    signer = await startDevSigner(env, config.dataDir, pki, running.apiUrl, changes).catch((error: unknown) => {
+      throw listenError(error);
+    });
   } catch (error) {
     await running.close();
     throw error;
   }
   console.log(devBanner({
     dataDir: config.dataDir, pki, apiPort: portOf(running.apiUrl), healthUrl: running.healthUrl,
-    domainId: running.node.status().domainId ?? '?', domainCreated, changes,
+    domainId: running.node.status().domainId ?? '?', domainCreated, changes, signerUrl: signer.url,
   }));
-  await serveUntilSignal(running);
+  await serveUntilSignal(running, signer);
 }
 
 function portOf(url: string): number {
   return Number(new URL(url).port);
 }
 
-async function serveUntilSignal(running: RunningNode): Promise<void> {
+async function serveUntilSignal(running: RunningNode, signer: RunningSigner): Promise<void> {
   const signal = await untilSignal();
   console.log(`coffer: ${signal}: sealing and closing`);
+  await signer.close();
   await running.close();
   console.log('coffer: stopped');
 }
