@@ -25,6 +25,7 @@ import { encodePem } from '../src/pki/pem-blocks.ts';
 // -- (no such combination: an officer or auditor never owns a key; a route without a target has only
 // the caller's own context; principals and projects are not shared).
 //
+// POST /v1/auth/identify is for services only; the matrix's certificate is bound to nobody (CU).
 // Relations, by the route's target:
 //   key        own = a key the caller owns (user, service)   mem = a key of the caller's project it does not own
 //              sh  = a key of another project shared with the caller   for = a key of another project
@@ -46,7 +47,7 @@ const CODES = {
   AD: 'ACCESS_DENIED', KN: 'KEY_NOT_FOUND', PN: 'PRINCIPAL_NOT_FOUND', JN: 'PROJECT_NOT_FOUND', NE: 'PROJECT_NOT_EMPTY',
   DF: 'CRYPTO_DECRYPT_FAILED', AR: 'AUTH_REQUIRED', AF: 'AUTH_FAILED', AI: 'DOMAIN_ALREADY_INITIALIZED', AU: 'DOMAIN_ALREADY_UNSEALED',
   QE: 'QUORUM_POLICY_EXISTS', BN: 'BACKUP_NOT_FOUND', BI: 'BACKUP_INTEGRITY_FAILED',
-  AN: 'APPROVAL_NOT_FOUND', NA: 'APPROVAL_NOT_APPROVER', CN: 'CA_NOT_FOUND',
+  AN: 'APPROVAL_NOT_FOUND', NA: 'APPROVAL_NOT_APPROVER', CN: 'CA_NOT_FOUND', CU: 'AUTH_CERTIFICATE_UNTRUSTED',
 } as const satisfies Record<string, ErrorCode>;
 
 const MATRIX = `
@@ -61,6 +62,7 @@ POST   /v1/domain/seal                           none      | ok -- -- -- | AD --
 POST   /v1/auth/login                            none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok AF
 POST   /v1/auth/logout                           none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
 GET    /v1/auth/whoami                           none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
+POST   /v1/auth/identify                         none      | AD -- -- -- | AD -- -- -- | AD -- -- -- | CU -- -- -- | AR AF
 GET    /v1/cluster/nodes                         none      | ok -- -- -- | ok -- -- -- | ok -- -- -- | ok -- -- -- | AR AF
 POST   /v1/principals                            none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
 POST   /v1/cluster/join-tokens                   none      | ok -- -- -- | AD -- -- -- | AD -- -- -- | AD -- -- -- | AR AF
@@ -703,6 +705,8 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'POST /v1/auth/login': (_w, s) => ({ url: '/v1/auth/login', body: { name: s.caller ?? 'ursula', password: PASSWORD } }),
   'POST /v1/auth/logout': (w, s) => ({ url: '/v1/auth/logout', after: reloginAfter(w, s) }),
   'GET /v1/auth/whoami': () => ({ url: '/v1/auth/whoami' }),
+  // A certificate bound to nobody: services may ask (CU), nobody else may (test/signing-service-e2e covers a bound one).
+  'POST /v1/auth/identify': () => ({ url: '/v1/auth/identify', body: { certificate: randomBytes(300).toString('base64') } }),
   'GET /v1/cluster/nodes': () => ({ url: '/v1/cluster/nodes' }),
   'POST /v1/principals': (w) => ({ url: '/v1/principals', body: { name: w.unique('new'), role: 'user', projects: ['alpha'] } }),
   'POST /v1/cluster/join-tokens': () => ({ url: '/v1/cluster/join-tokens', body: { nodeName: 'node-new', expiresInSeconds: 60 } }),

@@ -94,6 +94,7 @@ const TEMPLATES: Readonly<Record<string, (f: Fixture) => Template>> = {
   'POST /v1/auth/login': () => ({ as: 'none', body: { name: 'ursula', password: PASSWORD } }),
   'POST /v1/auth/logout': () => ({ as: 'spare' }),
   'GET /v1/auth/whoami': () => ({ as: 'ursula' }),
+  'POST /v1/auth/identify': () => ({ as: 'ursula', body: { certificate: randomBytes(300).toString('base64') } }),
   'GET /v1/cluster/nodes': () => ({ as: 'ursula' }),
   'POST /v1/cluster/join-tokens': () => ({ as: 'olivia', body: { nodeName: 'node-new', expiresInSeconds: 600 } }),
   'POST /v1/backups': () => ({ as: 'olivia' }),

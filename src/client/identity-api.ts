@@ -27,6 +27,14 @@ export class AuthApi {
     this.#http.useToken(undefined);
   }
 
+  /**
+   * For service principals that accept client certificates themselves (the signing service): the
+   * active principal the certificate (DER) is bound to. AUTH_CERTIFICATE_UNTRUSTED when none is.
+   */
+  async identify(certificateDer: Uint8Array): Promise<{ name: string; role: string }> {
+    return (await this.#http.send('POST', '/v1/auth/identify', { body: { certificate: Buffer.from(certificateDer).toString('base64') }, idempotent: true })) as { name: string; role: string };
+  }
+
   async whoami(): Promise<Principal> {
     return (await this.#http.send('GET', '/v1/auth/whoami')) as Principal;
   }

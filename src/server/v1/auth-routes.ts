@@ -1,5 +1,7 @@
 // /v1/auth: password login for a short-lived bearer token, logout, and who the caller is.
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { CofferError, toCofferError } from '../../core/errors.ts';
 import { bearerTokenOf } from '../authentication.ts';
 import { principalOf } from '../request-context.ts';
 import type { RouteContext } from './route-context.ts';
@@ -21,6 +23,20 @@ const tokenSchema = {
   properties: { token: { type: 'string', description: 'Send as "Authorization: Bearer <token>"' }, expiresAt: TIMESTAMP, principal: principalSchema },
 } as const;
 
+const identifyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['certificate'],
+  properties: { certificate: { type: 'string', minLength: 4, maxLength: 65_536, pattern: '^[A-Za-z0-9+/]+={0,2}$', description: 'The client certificate, DER in base64' } },
+} as const;
+
+const identitySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'role'],
+  properties: { name: { type: 'string' }, role: { type: 'string' } },
+} as const;
+
 export function authRoutes(app: FastifyInstance, { services }: RouteContext): void {
   app.post<{ Body: { name: string; password: string } }>('/v1/auth/login', {
     schema: { summary: 'Exchange a name and password for a bearer token', tags: TAGS, body: loginBody, response: withErrors({ 200: tokenSchema }) },
@@ -36,6 +52,33 @@ export function authRoutes(app: FastifyInstance, { services }: RouteContext): vo
     const token = bearerTokenOf(request);
     if (token !== undefined) await (await services.directory()).logout(token, request.id);
     return reply.code(204).send();
+  });
+
+  // A relying service (the signing service) verified a client's TLS handshake against its own CA and
+  // asks who the certificate belongs to: Coffer binds certificates to principals by fingerprint, so
+  // it stays the one authority on names. Services only; every answer is journalled.
+  app.post<{ Body: { certificate: string } }>('/v1/auth/identify', {
+    schema: { summary: 'The active principal a client certificate is bound to (service principals only)', tags: TAGS, body: identifyBody, response: withErrors({ 200: identitySchema }) },
+  }, async (request) => {
+    const caller = principalOf(request);
+    const fingerprint = createHash('sha256').update(Buffer.from(request.body.certificate, 'base64')).digest('hex');
+    const audit = (outcome: 'ALLOWED' | 'DENIED' | 'FAILED', errorCode?: string, name?: string): Promise<void> => services.node.audit.append({
+      time: new Date().toISOString(), principal: caller.name, operation: 'auth.identify', outcome, requestId: request.id,
+      ...(errorCode === undefined ? {} : { errorCode }), detail: { fingerprint, ...(name === undefined ? {} : { identified: name }) },
+    });
+    if (caller.role !== 'service') {
+      await audit('DENIED', 'ACCESS_DENIED');
+      throw new CofferError('ACCESS_DENIED', 'only service principals identify certificates');
+    }
+    try {
+      const principal = await (await services.directory()).authenticateCertificate(fingerprint, request.id);
+      await audit('ALLOWED', undefined, principal.name);
+      return { name: principal.name, role: principal.role };
+    } catch (error) {
+      const failure = toCofferError(error);
+      await audit('FAILED', failure.code);
+      throw failure;
+    }
   });
 
   app.get('/v1/auth/whoami', {
