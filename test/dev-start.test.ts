@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -96,8 +96,8 @@ describe('coffer dev (npm start)', () => {
     const curl = spawnSync('curl', ['--version']);
     assert.equal(curl.error, undefined, 'curl must be installed (the CI script installs it): this test runs the printed example with it');
     const dir = join(tempDir(t, 'coffer-dev-'), 'dev');
-    const [apiPort, healthPort] = [await freePort(), await freePort()];
-    const env = { COFFER_DATA_DIR: dir, COFFER_API_PORT: String(apiPort), COFFER_HEALTH_PORT: String(healthPort) };
+    const [apiPort, healthPort, signerPort] = [await freePort(), await freePort(), await freePort()];
+    const env = { COFFER_DATA_DIR: dir, COFFER_API_PORT: String(apiPort), COFFER_HEALTH_PORT: String(healthPort), COFFER_SIGNER_PORT: String(signerPort) };
 
     const first = await startDev(env);
     t.after(() => first.child.kill('SIGKILL'));
@@ -119,6 +119,21 @@ describe('coffer dev (npm start)', () => {
     assert.equal(decrypted.body['output'], 'AAAA');
     const health = await fetch(`http://127.0.0.1:${healthPort}/REST/v1/healthcheck`);
     assert.equal(await health.text(), 'running');
+
+    // The signing service beside it: the printed example, as printed, with the exported variables; openssl verifies the signature.
+    assert.match(first.banner, new RegExp(`signer +https://localhost:${signerPort} `));
+    const exported = line(first.banner, /^export COFFER_URL=/);
+    const signing = line(first.banner, /^export COFFER_SIGNER_URL=/);
+    const artifact = join(dir, 'artifact.txt');
+    writeFileSync(artifact, 'a release to sign\n');
+    const signed = spawnSync('sh', ['-c', `${exported}; ${signing.replace('README.md', artifact)}`], { encoding: 'utf8', cwd: process.cwd() });
+    assert.equal(signed.status, 0, `signing submit failed: ${signed.stderr}`);
+    assert.match(signed.stdout, /state: +signed/);
+    const publicKey = join(dir, 'code-signing.pub.pem');
+    const pub = spawnSync('sh', ['-c', `${exported}; ${line(first.banner, /^echo hello/).split(' encrypt ')[0]?.replace('echo hello | ', '') ?? ''} keys public-key dev/code-signing --out ${publicKey}`], { encoding: 'utf8' });
+    assert.equal(pub.status, 0, pub.stderr);
+    const verified = spawnSync('openssl', ['dgst', '-sha256', '-verify', publicKey, '-signature', `${artifact}.sig`, artifact], { encoding: 'utf8' });
+    assert.match(verified.stdout, /Verified OK/, verified.stderr);
 
     assert.equal(await stop(first), 0, first.output());
     assert.match(first.output(), /coffer: stopped/);

@@ -106,6 +106,7 @@ export const CATALOGUE = {
   SIGNING_PROJECT_NOT_EMPTY: { status: 409, description: 'The signing project still has profiles; delete them first.' },
   SIGNING_PROFILE_NOT_FOUND: { status: 404, description: 'No signing profile with this name in the project.' },
   SIGNING_MEMBER_NOT_FOUND: { status: 404, description: 'The principal is not a member of this signing project.' },
+  MODULE_UNAVAILABLE: { status: 503, description: 'The signing service cannot reach Coffer right now (connection refused, TLS or timeout); retry later.' },
   SIGNING_PROFILE_KEY_INVALID: { status: 400, description: "The profile's key cannot serve it: not in the project's Coffer project, not a signing key, not usable by the signer, or its approval policy differs from the profile's." },
   INTERNAL_ERROR: { status: 500, description: 'An unexpected error; details are in the node log, never in the response.' },
 } as const satisfies Record<string, { status: number; description: string }>;

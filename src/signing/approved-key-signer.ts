@@ -36,6 +36,28 @@ function refusal(outcome: KeyUseOutcome, requestId: string): CofferError {
   return new CofferError(code !== undefined && isErrorCode(code) ? code : 'APPROVAL_REQUIRED', `key-use request ${requestId} failed: ${outcome.error?.message ?? outcome.status}`);
 }
 
+/** The poll's answer, or undefined as soon as `signal` aborts (the poll's own answer is then dropped). */
+async function untilAborted<T>(poll: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (signal === undefined) return poll;
+  if (signal.aborted) {
+    poll.catch(() => undefined);
+    return undefined;
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => {
+      resolve(undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([poll, aborted]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    poll.catch(() => undefined);
+  }
+}
+
 /** The key's signer through approvals; `sign` resolves once Coffer ran the approved use. */
 export async function approvedKeySigner(client: CofferClient, key: KeyRef, options: ApprovedKeySignerOptions): Promise<KeySigner> {
   const base = await sdkKeySigner(client, key);
@@ -67,10 +89,11 @@ export async function approvedKeySigner(client: CofferClient, key: KeyRef, optio
       const id = await request(algorithm, input);
       for (;;) {
         if (signal?.aborted === true) throw new CofferError('SIGNING_JOB_STATE', `the signing service is stopping; the job waiting on key-use request ${id} resumes when it starts again`);
-        const outcome = await client.keyUse.waitForResult(id, POLL_SECONDS);
-        if (outcome.status === 'pending' || outcome.status === 'running') continue;
+        const outcome = await untilAborted(client.keyUse.waitForResult(id, POLL_SECONDS), signal);
+        if (outcome === undefined || outcome.status === 'pending' || outcome.status === 'running') continue;
         const result = outcome.result;
-        if (outcome.status !== 'completed' || result?.use !== 'sign') throw refusal(outcome, id);
+        // The wire form of a sign result carries the signature and the version that made it.
+        if (outcome.status !== 'completed' || result === undefined || !('signature' in result)) throw refusal(outcome, id);
         if (result.keyVersion !== base.keyVersion) throw new CofferError('STORE_CONFLICT', 'the key was rotated while the approvers decided; submit again');
         await progress.approved();
         return Buffer.from(result.signature);

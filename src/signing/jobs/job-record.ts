@@ -76,6 +76,8 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
 export const JOB_PREFIX = 'signing/job/';
 export const DIGEST_INDEX_PREFIX = 'signing/job-by-digest/';
 export const PROJECT_INDEX_PREFIX = 'signing/job-by-project/';
+/** signing/job-by-output/<project>/<output sha256>/<jobId>: which of a project's jobs made a retained output. */
+export const OUTPUT_INDEX_PREFIX = 'signing/job-by-output/';
 /** One empty entry per job not yet signed or failed: what a restarted service resumes. */
 export const ACTIVE_INDEX_PREFIX = 'signing/job-active/';
 export const FINAL_STATES: readonly JobState[] = ['signed', 'failed'];
@@ -112,6 +114,10 @@ export function checkSha256Hex(value: unknown): string {
 export function jobKey(jobId: string): string {
   if (!isJobId(jobId)) throw jobNotFound(jobId);
   return `${JOB_PREFIX}${jobId}`;
+}
+
+export function outputIndexKey(project: string, sha256hex: string, jobId: string): string {
+  return `${OUTPUT_INDEX_PREFIX}${checkProject(project)}/${checkSha256Hex(sha256hex)}/${jobKey(jobId).slice(JOB_PREFIX.length)}`;
 }
 
 export function activeIndexKey(jobId: string): string {

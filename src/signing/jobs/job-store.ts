@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../core/ports.ts';
 import { CofferError, isCofferError } from '../../core/errors.ts';
 import type { Store, StoreWrite } from '../../store/store.ts';
 import {
-  activeIndexKey, ACTIVE_INDEX_PREFIX, checkProject, checkSha256Hex, decodeJob, FINAL_STATES, digestIndexKey, DIGEST_INDEX_PREFIX, encodeJob, jobKey, jobNotFound, PROJECT_INDEX_PREFIX,
+  activeIndexKey, ACTIVE_INDEX_PREFIX, checkProject, outputIndexKey, OUTPUT_INDEX_PREFIX, checkSha256Hex, decodeJob, FINAL_STATES, digestIndexKey, DIGEST_INDEX_PREFIX, encodeJob, jobKey, jobNotFound, PROJECT_INDEX_PREFIX,
   projectIndexKey, TRANSITIONS, type JobPatch, type JobState, type SigningJob,
 } from './job-record.ts';
 
@@ -79,6 +79,12 @@ export class JobStore {
     return jobs.filter((job) => project === undefined || job.project === project).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
+  /** The project's jobs that made the signed output with this SHA-256 (outputs are shared by digest on disk, not across projects). */
+  async findByOutput(project: string, sha256hex: string): Promise<SigningJob[]> {
+    const entries = await this.#store.list(`${OUTPUT_INDEX_PREFIX}${checkProject(project)}/${checkSha256Hex(sha256hex)}/`);
+    return this.#jobsOf(entries.map((entry) => entry.key));
+  }
+
   /**
    * Moves the job from `from` to `to`, adding `patch` and a history entry. SIGNING_JOB_STATE when the
    * move is not in TRANSITIONS or the job is no longer in `from` (another run moved it).
@@ -96,6 +102,7 @@ export class JobStore {
       try {
         const writes: StoreWrite[] = [{ op: 'put', key, value: encodeJob(next), expectVersion: entry.version }];
         if (FINAL_STATES.includes(to)) writes.push({ op: 'delete', key: activeIndexKey(jobId) });
+        if (next.result !== undefined && job.result === undefined) writes.push({ op: 'put', key: outputIndexKey(job.project, next.result.signatureSha256, jobId), value: new Uint8Array() });
         await this.#store.commit(writes);
         await this.#observe?.(next);
         return next;

@@ -22,6 +22,7 @@ export interface DigestSubmission {
   readonly hash: PkiHash;
   readonly digest: Buffer;
   readonly size: number;
+  readonly fileName?: string;
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
@@ -58,13 +59,17 @@ export function digestOnlyArtifact(plan: HashPlan, hash: PkiHash, digest: Buffer
   return artifact;
 }
 
-export function fileArtifact(submission: FileSubmission): JobArtifact {
-  if (typeof submission.path !== 'string' || submission.path.length === 0) throw invalid('the upload path is missing');
-  const size = checkSize(submission.size);
-  const fileName = submission.fileName;
+function checkFileName(fileName: unknown): string | undefined {
   if (fileName !== undefined && (typeof fileName !== 'string' || fileName.length === 0 || fileName.length > MAX_FILE_NAME_LENGTH || /[\u0000-\u001f\u007f/\\]/.test(fileName))) {
     throw invalid(`fileName must be 1 to ${MAX_FILE_NAME_LENGTH} characters, without control characters or slashes`);
   }
+  return fileName;
+}
+
+export function fileArtifact(submission: FileSubmission): JobArtifact {
+  if (typeof submission.path !== 'string' || submission.path.length === 0) throw invalid('the upload path is missing');
+  const size = checkSize(submission.size);
+  const fileName = checkFileName(submission.fileName);
   return {
     size, digests: hexDigests(submission.digests, size), metadata: checkMetadata(submission.metadata ?? {}), path: submission.path,
     ...(fileName === undefined ? {} : { fileName }),
@@ -74,7 +79,11 @@ export function fileArtifact(submission: FileSubmission): JobArtifact {
 export function digestArtifact(submission: DigestSubmission, plan: HashPlan): JobArtifact {
   const size = checkSize(submission.size);
   digestOnlyArtifact(plan, submission.hash, submission.digest, size);
-  return { size, digests: { [submission.hash]: submission.digest.toString('hex') }, metadata: checkMetadata(submission.metadata ?? {}) };
+  const fileName = checkFileName(submission.fileName);
+  return {
+    size, digests: { [submission.hash]: submission.digest.toString('hex') }, metadata: checkMetadata(submission.metadata ?? {}),
+    ...(fileName === undefined ? {} : { fileName }),
+  };
 }
 
 /** A new job in its first state, `checking`. */

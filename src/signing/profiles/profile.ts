@@ -76,9 +76,9 @@ export function parseProfile(value: unknown): SigningProfile {
   if (algorithm !== undefined && (typeof algorithm !== 'string' || !/^[A-Z0-9_]{1,64}$/.test(algorithm))) throw bad('algorithm', 'must be an algorithm name such as RSASSA_PSS_SHA_256');
   const timeStampKey = raw['timeStampKey'] === undefined ? undefined : text(raw, 'timeStampKey', KEY_REF, 'a key id or project/name');
   if (timeStampKey !== undefined && format !== 'cms') throw bad('timeStampKey', 'applies to the cms format only');
-  const allow = raw['allowDigestSubmission'] ?? false;
+  const allow = raw['allowDigestSubmission'] === undefined ? false : raw['allowDigestSubmission'];
   if (typeof allow !== 'boolean') throw bad('allowDigestSubmission', 'must be true or false');
-  const retention = raw['retentionDays'] ?? 90;
+  const retention = raw['retentionDays'] === undefined ? 90 : raw['retentionDays'];
   if (typeof retention !== 'number' || !Number.isInteger(retention) || retention < 0 || retention > MAX_RETENTION_DAYS) {
     throw bad('retentionDays', `must be a whole number from 0 to ${MAX_RETENTION_DAYS}`);
   }
@@ -92,7 +92,7 @@ export function parseProfile(value: unknown): SigningProfile {
     key: text(raw, 'key', KEY_REF, 'a key id or project/name'),
     ...(algorithm === undefined ? {} : { algorithm: algorithm }),
     ...(timeStampKey === undefined ? {} : { timeStampKey }),
-    checks: parseCheckSpecs(raw['checks'] ?? [], 'profile.checks'),
+    checks: parseCheckSpecs(raw['checks'] === undefined ? [] : raw['checks'], 'profile.checks'),
     ...(approval === undefined ? {} : { approval }),
     allowDigestSubmission: allow,
     retentionDays: retention,

@@ -116,7 +116,7 @@ export interface JobView {
   readonly history: readonly { readonly state: JobState; readonly at: string }[];
   readonly checks?: readonly CheckResult[];
   readonly skippedChecks?: readonly string[];
-  /** While awaiting approval: the Coffer key-use request the approvers sign (`coffer key-use approve <id>`). */
+  /** While awaiting approval: the Coffer key-use request the approvers sign (`coffer signing approve <jobId>` or `coffer approve yes <id>`). */
   readonly keyUseRequestId?: string;
   readonly failure?: JobFailure;
   readonly result?: JobResult;

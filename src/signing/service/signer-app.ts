@@ -2,6 +2,7 @@
 // Coffer's error shape, upload bodies streamed to the upload store, outputs sent as bytes.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { CofferError } from '../../core/errors.ts';
 import { errorBody, toHttpError } from '../../server/http-errors.ts';
@@ -77,6 +78,12 @@ export function createSignerApp(service: SigningService, authenticator: SignerAu
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256 },
+    // A request Node's parser refuses (a raw non-ASCII byte in the path, say) still gets the API's error shape.
+    clientErrorHandler: (error: Error, socket: Socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify(errorBody(new CofferError('MALFORMED_REQUEST', 'the request is not valid HTTP', { cause: error })));
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${String(Buffer.byteLength(body))}\r\nconnection: close\r\n\r\n${body}`);
+    },
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header(REQUEST_ID_HEADER, request.id);
       return sendError(request, reply, new CofferError('MALFORMED_REQUEST', 'the URL is malformed', { cause: error }));
@@ -106,8 +113,10 @@ export function createSignerApp(service: SigningService, authenticator: SignerAu
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const mapped = toHttpError(error);
-    if (mapped.status >= 500) request.log.error({ err: mapped.cause ?? mapped, code: mapped.code }, 'request failed');
+    let mapped = toHttpError(error);
+    // The SDK's own codes describe the signer's link to Coffer, not the caller's request.
+    if (mapped.code.startsWith('CLIENT_')) mapped = new CofferError('MODULE_UNAVAILABLE', 'the signing service cannot reach Coffer right now; retry later', { cause: mapped });
+    if (mapped.status >= 500 && mapped.code !== 'MODULE_UNAVAILABLE') request.log.error({ err: mapped.cause ?? mapped, code: mapped.code }, 'request failed');
     return sendError(request, reply, mapped);
   });
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new CofferError('ROUTE_NOT_FOUND', 'no such endpoint')));

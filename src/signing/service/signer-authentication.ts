@@ -1,7 +1,7 @@
-// Who calls the signer: a client certificate its client CA issued (the principal is the subject's
-// CN: that CA must be one that names Coffer principals, such as Coffer's own CA), or a bearer token
-// from Coffer's login, which Coffer itself resolves. A resolved token is remembered briefly by its
-// SHA-256, never by its value.
+// Who calls the signer: a client certificate that its client CA issued and that Coffer binds to a
+// principal (POST /v1/auth/identify: Coffer binds certificates by fingerprint, so it stays the one
+// authority on names), or a bearer token from Coffer's login, which Coffer resolves (whoami). Answers
+// are remembered briefly: certificates by fingerprint, tokens by their SHA-256, never by value.
 import { createHash } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
@@ -11,18 +11,27 @@ import type { SignerCaller } from './signing-service.ts';
 
 /** RFC 6750 §2.1 b64token. */
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
-const TOKEN_CACHE_MS = 30_000;
-const TOKEN_CACHE_MAX = 10_000;
+const CACHE_MS = 30_000;
+const CACHE_MAX = 10_000;
 
 /** Asks Coffer whose token this is (GET /v1/auth/whoami with the token); rejects when Coffer refuses it. */
 export type TokenResolver = (token: string) => Promise<string>;
+/** Asks Coffer whose certificate this is (DER; POST /v1/auth/identify); rejects when it is bound to no active principal. */
+export type CertificateResolver = (der: Buffer) => Promise<string>;
+
+export interface SignerAuthenticatorOptions {
+  readonly certificates: CertificateResolver;
+  /** Without one, bearer tokens are refused. */
+  readonly tokens?: TokenResolver;
+}
 
 export class SignerAuthenticator {
-  readonly #resolve: TokenResolver | undefined;
-  readonly #tokens = new Map<string, { principal: string; until: number }>();
+  readonly #options: SignerAuthenticatorOptions;
+  /** Answers by SHA-256 (of a token, or of a certificate's DER). */
+  readonly #known = new Map<string, { principal: string; until: number }>();
 
-  constructor(resolve?: TokenResolver) {
-    this.#resolve = resolve;
+  constructor(options: SignerAuthenticatorOptions) {
+    this.#options = options;
   }
 
   async authenticate(request: FastifyRequest): Promise<SignerCaller> {
@@ -31,36 +40,37 @@ export class SignerAuthenticator {
       const certificate = socket.getPeerCertificate();
       if (Object.keys(certificate).length > 0) {
         if (!socket.authorized) throw new CofferError('AUTH_CERTIFICATE_UNTRUSTED', 'the client certificate is not issued by a CA the signer trusts');
-        const cn = certificate.subject.CN;
-        const name = Array.isArray(cn) ? undefined : cn;
-        if (name === undefined || !PRINCIPAL.test(name)) throw new CofferError('AUTH_CERTIFICATE_UNTRUSTED', 'the client certificate names no principal (its subject CN)');
-        return { principal: name, authenticatedBy: 'certificate', requestId: request.id };
+        const principal = await this.#cached(certificate.raw, async () => this.#options.certificates(certificate.raw), 'AUTH_CERTIFICATE_UNTRUSTED', 'Coffer binds this client certificate to no active principal');
+        return { principal, authenticatedBy: 'certificate', requestId: request.id };
       }
     }
     const header = request.headers.authorization;
     if (header === undefined) throw new CofferError('AUTH_REQUIRED', 'present a client certificate or a Coffer bearer token');
     const token = BEARER.exec(header)?.[1];
     if (token === undefined) throw new CofferError('AUTH_FAILED', 'the Authorization header must be "Bearer <token>"');
-    return { principal: await this.#principalOf(token), authenticatedBy: 'token', requestId: request.id };
+    const resolve = this.#options.tokens;
+    if (resolve === undefined) throw new CofferError('AUTH_FAILED', 'this signer takes client certificates only');
+    const principal = await this.#cached(Buffer.from(token), async () => resolve(token), 'AUTH_FAILED', 'Coffer does not accept this token (expired, logged out, or its principal disabled)');
+    return { principal, authenticatedBy: 'token', requestId: request.id };
   }
 
-  async #principalOf(token: string): Promise<string> {
-    if (this.#resolve === undefined) throw new CofferError('AUTH_FAILED', 'this signer takes client certificates only');
-    const id = createHash('sha256').update(token).digest('hex');
+  async #cached(credential: Buffer, resolve: () => Promise<string>, code: 'AUTH_FAILED' | 'AUTH_CERTIFICATE_UNTRUSTED', message: string): Promise<string> {
+    const id = createHash('sha256').update(credential).digest('hex');
     const now = Date.now();
-    const known = this.#tokens.get(id);
+    const known = this.#known.get(id);
     if (known !== undefined && known.until > now) return known.principal;
     let principal: string;
     try {
-      principal = await this.#resolve(token);
+      principal = await resolve();
     } catch (error) {
       const failure = toCofferError(error);
-      // Coffer unreachable is not the caller's fault; anything else is a refused token.
-      if (failure.code.startsWith('CLIENT_')) throw failure;
-      throw new CofferError('AUTH_FAILED', 'Coffer does not accept this token (expired, logged out, or its principal disabled)');
+      // Coffer unreachable is not the caller's fault; anything else is a refused credential.
+      if (failure.code.startsWith('CLIENT_') || failure.code === 'STORE_UNAVAILABLE') throw failure;
+      throw new CofferError(code, message);
     }
-    if (this.#tokens.size >= TOKEN_CACHE_MAX) this.#tokens.clear();
-    this.#tokens.set(id, { principal, until: now + TOKEN_CACHE_MS });
+    if (!PRINCIPAL.test(principal)) throw new CofferError(code, message);
+    if (this.#known.size >= CACHE_MAX) this.#known.clear();
+    this.#known.set(id, { principal, until: now + CACHE_MS });
     return principal;
   }
 }

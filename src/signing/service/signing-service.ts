@@ -1,9 +1,11 @@
 // The signing service's operations, one method per API route: who may do what in which project,
-// uploads and jobs with their background runs, outputs, telemetry and statistics. Every call is
-// audited (allowed or not) before it answers, and every state a job enters is audited as it is
-// entered, with the submitter, the artifact's digest and size.
+// uploads and jobs with their background runs, outputs, telemetry and statistics. Every change
+// (projects, members, profiles, uploads, submissions, telemetry) and every read of a signed output
+// is audited, allowed or not, before it answers; every state a job enters is audited as it is
+// entered, with the submitter, the artifact's digest and size. Plain reads of records are not.
 import { CofferError, toCofferError, type ErrorCode } from '../../core/errors.ts';
 import { systemClock, type AuditEvent, type AuditSink, type Clock } from '../../core/ports.ts';
+import { Readable } from 'node:stream';
 import type { PkiHash } from '../../pki/pki-signer.ts';
 import type { Store } from '../../store/store.ts';
 import type { CofferClient, KeyMetadata } from '../../client/index.ts';
@@ -98,6 +100,7 @@ export class SigningService {
   readonly #watchers = new Map<string, Set<() => void>>();
   readonly #stopping = new AbortController();
   #sweepTimer: NodeJS.Timeout | undefined;
+  #selfName: Promise<string> | undefined;
 
   constructor(options: SigningServiceOptions) {
     this.#options = options;
@@ -159,6 +162,7 @@ export class SigningService {
   async createProject(caller: SignerCaller, body: { name?: unknown; cofferProject?: unknown; description?: unknown }): Promise<SigningProjectView> {
     return this.#audited(caller, 'signing.project.create', { project: typeof body.name === 'string' ? body.name.slice(0, 64) : undefined }, async () => {
       if (!this.#admins.has(caller.principal)) throw denied('only a signer admin creates signing projects');
+      onlyFields(body, ['name', 'cofferProject', 'description']);
       return this.projects.createProject({ name: body.name, cofferProject: body.cofferProject, description: body.description }, caller.principal);
     });
   }
@@ -189,6 +193,7 @@ export class SigningService {
   async setMember(caller: SignerCaller, project: string, principal: string, body: { roles?: unknown }): Promise<MemberView> {
     return this.#audited(caller, 'signing.member.set', { project, detail: { member: principal.slice(0, 128) } }, async () => {
       await this.#access(caller, project, 'admin');
+      onlyFields(body, ['roles']);
       return this.projects.setMember(project, principal, body.roles, caller.principal);
     });
   }
@@ -231,6 +236,8 @@ export class SigningService {
   async createUpload(caller: SignerCaller, project: string, body: { profile?: unknown; size?: unknown; fileName?: unknown; metadata?: unknown }): Promise<UploadView> {
     return this.#audited(caller, 'signing.upload.create', { project, detail: { size: typeof body.size === 'number' ? body.size : -1 } }, async () => {
       await this.#access(caller, project, 'submitter');
+      onlyFields(body, ['profile', 'size', 'fileName', 'metadata']);
+      if (body.metadata === null || body.fileName === null) throw new CofferError('INVALID_ARGUMENT', 'metadata and fileName are left out when there are none, not null');
       const profile = await this.projects.profile(project, checkName(body.profile, 'profile'));
       const { size } = body;
       if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new CofferError('INVALID_ARGUMENT', 'size must be the file\'s size in bytes');
@@ -257,16 +264,26 @@ export class SigningService {
 
   /** Appends a streamed body at `offset`; the body is drained or destroyed by the caller on refusal. */
   async appendUpload(caller: SignerCaller, uploadId: string, offset: number, source: UploadSource): Promise<UploadView> {
-    const upload = await this.#ownUpload(caller, uploadId);
-    const status = await this.#options.uploads.append(uploadId, offset, source);
-    if (status.offset > upload.size) throw new CofferError('INPUT_TOO_LARGE', `upload ${uploadId} was declared as ${upload.size} bytes`);
-    return uploadView(upload, status.offset, status.complete);
+    const known = await this.#uploadRecords.get(uploadId);
+    return this.#audited(caller, 'signing.upload.append', { project: known?.project, detail: { uploadId: uploadId.slice(0, 64), offset } }, async () => {
+      const upload = await this.#ownUpload(caller, uploadId);
+      const status = await this.#options.uploads.append(uploadId, offset, source).catch((error: unknown) => {
+        // The client went away mid-body: what arrived is kept, and it resumes from the offset it reads back.
+        if (!(error instanceof CofferError) && bodyAborted(source)) throw new CofferError('UPLOAD_INCOMPLETE', 'the upload body ended early; read the offset and resume', { cause: error });
+        throw error;
+      });
+      if (status.offset > upload.size) throw new CofferError('INPUT_TOO_LARGE', `upload ${uploadId} was declared as ${upload.size} bytes`);
+      return uploadView(upload, status.offset, status.complete);
+    });
   }
 
   async deleteUpload(caller: SignerCaller, uploadId: string): Promise<void> {
-    await this.#ownUpload(caller, uploadId);
-    await this.#options.uploads.remove(uploadId);
-    await this.#uploadRecords.remove(uploadId);
+    const known = await this.#uploadRecords.get(uploadId);
+    await this.#audited(caller, 'signing.upload.delete', { project: known?.project, detail: { uploadId: uploadId.slice(0, 64) } }, async () => {
+      await this.#ownUpload(caller, uploadId);
+      await this.#options.uploads.remove(uploadId);
+      await this.#uploadRecords.remove(uploadId);
+    });
   }
 
   // ---- jobs ----
@@ -274,7 +291,8 @@ export class SigningService {
   async submitJob(caller: SignerCaller, project: string, body: Record<string, unknown>): Promise<JobView> {
     const digestField = body['digest'] as { value?: unknown } | undefined;
     const inputDigest = typeof digestField?.value === 'string' && /^[0-9a-fA-F]{64}$/.test(digestField.value) ? digestField.value.toLowerCase() : undefined;
-    return this.#audited(caller, 'signing.job.submit', { project, inputDigest, detail: { profile: String(body['profile']).slice(0, 64) } }, async () => {
+    const profileName = typeof body['profile'] === 'string' ? body['profile'].slice(0, 64) : '(invalid)';
+    return this.#audited(caller, 'signing.job.submit', { project, inputDigest, detail: { profile: profileName } }, async () => {
       await this.#access(caller, project, 'submitter');
       const profile = await this.projects.profile(project, checkName(body['profile'], 'profile'));
       const job = body['uploadId'] === undefined ? await this.#submitDigest(caller, profile, body) : await this.#submitUpload(caller, profile, body);
@@ -327,8 +345,7 @@ export class SigningService {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new CofferError('INVALID_DIGEST', 'an output is addressed by its SHA-256: 64 lowercase hex digits');
     return this.#audited(caller, 'signing.output.read', { project, inputDigest: sha256 }, async () => {
       // Outputs are shared by digest across projects on disk; a project reads only those its jobs made.
-      const jobs = await this.jobs.list(project, { limit: 1000 });
-      const made = jobs.find((job) => job.result?.signatureSha256 === sha256);
+      const made = (await this.jobs.findByOutput(project, sha256))[0];
       if (made?.result === undefined) throw new CofferError('SIGNING_ARTIFACT_NOT_FOUND', `no retained output ${sha256} in project ${project}`);
       return { bytes: await this.#options.artifacts.read(sha256), mediaType: made.result.mediaType, suffix: made.result.suffix };
     });
@@ -372,7 +389,10 @@ export class SigningService {
     const project = await this.projects.findProject(name);
     const admin = this.#admins.has(caller.principal);
     const member = project === undefined ? undefined : await this.projects.member(name, caller.principal);
-    if (project === undefined || (member === undefined && !admin)) throw projectNotFound(name.slice(0, 64));
+    // Auditors read every project (jobs, profiles, members, outputs) and change nothing.
+    const auditor = this.#auditors.has(caller.principal);
+    if (project === undefined || (member === undefined && !admin && !auditor)) throw projectNotFound(name.slice(0, 64));
+    if (role === 'member' && member === undefined && !admin) return { project };
     if (role === 'member') return { project, ...(member === undefined ? {} : { member }) };
     const has = member?.roles.includes(role) ?? false;
     // Signer admins manage every project; submitting stays with the project's submitters.
@@ -404,7 +424,8 @@ export class SigningService {
     for (const field of Object.keys(body)) {
       if (field !== 'profile' && field !== 'uploadId') throw new CofferError('INVALID_ARGUMENT', `${field.slice(0, 32)}: an upload's job takes profile and uploadId only (metadata goes with the upload)`);
     }
-    const uploadId = String(body['uploadId']);
+    const uploadId = body['uploadId'];
+    if (typeof uploadId !== 'string') throw new CofferError('INVALID_ARGUMENT', 'uploadId must be the id createUpload returned');
     const upload = await this.#ownUpload(caller, uploadId);
     if (upload.project !== profile.project || upload.profile !== profile.name) {
       throw new CofferError('INVALID_ARGUMENT', `upload ${uploadId} was made for profile ${upload.project}/${upload.profile}`);
@@ -424,6 +445,7 @@ export class SigningService {
     for (const field of Object.keys(body)) if (!allowed.has(field)) throw new CofferError('INVALID_ARGUMENT', `${field.slice(0, 32)}: unknown field`);
     const digest = body['digest'];
     if (typeof digest !== 'object' || digest === null) throw new CofferError('INVALID_ARGUMENT', 'digest must be {hash, value} or give an uploadId');
+    for (const field of Object.keys(digest)) if (field !== 'hash' && field !== 'value') throw new CofferError('INVALID_ARGUMENT', `digest.${field.slice(0, 32)}: unknown field`);
     const { hash, value } = digest as { hash?: unknown; value?: unknown };
     const hashName = hash === 'SHA256' || hash === 'SHA-256' ? 'SHA-256' : hash === 'SHA384' || hash === 'SHA-384' ? 'SHA-384' : hash === 'SHA512' || hash === 'SHA-512' ? 'SHA-512' : undefined;
     if (hashName === undefined) throw new CofferError('INVALID_ARGUMENT', 'digest.hash must be SHA256, SHA384 or SHA512');
@@ -433,8 +455,12 @@ export class SigningService {
     if (bytes.length !== expected) throw new CofferError('INVALID_DIGEST', `a ${hashName} digest is ${expected} bytes, not ${bytes.length}`);
     const size = body['size'];
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new CofferError('INVALID_ARGUMENT', 'size must be the file\'s size in bytes');
+    if (body['metadata'] === null || body['fileName'] === null) throw new CofferError('INVALID_ARGUMENT', 'metadata and fileName are left out when there are none, not null');
     const metadata = body['metadata'] as Readonly<Record<string, string>> | undefined;
-    return this.pipeline.submitDigest(profile, caller.principal, { hash: hashName, digest: bytes, size, ...(metadata === undefined ? {} : { metadata }) });
+    const fileName = body['fileName'] as string | undefined;
+    return this.pipeline.submitDigest(profile, caller.principal, {
+      hash: hashName, digest: bytes, size, ...(metadata === undefined ? {} : { metadata }), ...(fileName === undefined ? {} : { fileName }),
+    });
   }
 
   async #checkProfileKeys(project: SigningProjectView, profile: SigningProfile): Promise<void> {
@@ -470,7 +496,23 @@ export class SigningService {
     if (key.project !== project.cofferProject) {
       throw new CofferError('SIGNING_PROFILE_KEY_INVALID', `profile.${field}: key ${ref} is not in Coffer project ${project.cofferProject}`);
     }
+    // Seeing a key (a member of its project) is not using it: Coffer lets the owner and shared users sign.
+    const self = await this.#self();
+    if (key.owner !== self && !key.sharedWith.includes(self)) {
+      throw new CofferError('SIGNING_PROFILE_KEY_INVALID', `profile.${field}: key ${ref} is not shared with the signing service (${self}); its owner shares it`);
+    }
     return key;
+  }
+
+  /** The service's own principal name in Coffer, asked once. */
+  async #self(): Promise<string> {
+    this.#selfName ??= this.#options.coffer.auth.whoami().then((principal) => principal.name);
+    try {
+      return await this.#selfName;
+    } catch (error) {
+      this.#selfName = undefined;
+      throw error;
+    }
   }
 
   /** The key's signer, cached briefly (its public key and certificates rarely change; a rotation is caught at sign time). */
@@ -584,6 +626,15 @@ export class SigningService {
     await this.#options.audit.append({ ...base, outcome: 'ALLOWED' });
     return result;
   }
+}
+
+function bodyAborted(source: UploadSource): boolean {
+  return source instanceof Readable && (source.readableAborted || source.destroyed);
+}
+
+/** Unknown fields are mistakes (a mistyped one must not be dropped silently). */
+function onlyFields(body: object, allowed: readonly string[]): void {
+  for (const field of Object.keys(body)) if (!allowed.includes(field)) throw new CofferError('INVALID_ARGUMENT', `${field.slice(0, 32)}: unknown field`);
 }
 
 /** What the approvers see beside the digest they approve: the job and its artifact. */

@@ -61,14 +61,17 @@ export async function startSigner(config: SignerConfig, options: StartSignerOpti
       ...(config.jobs.approvalExpiresInSeconds === undefined ? {} : { approvalExpiresInSeconds: config.jobs.approvalExpiresInSeconds }),
     });
     cleanups.push(() => service.close());
-    // A bearer token is resolved by Coffer itself: whoami with the caller's token, over a client without our certificate.
-    const authenticator = new SignerAuthenticator(async (token) => {
-      const asCaller = new CofferClient({ ...(config.coffer.url === undefined ? { nodes: config.coffer.nodes ?? [] } : { url: config.coffer.url }), ...clientTls, token, maxAttempts: 1 });
-      try {
-        return (await asCaller.auth.whoami()).name;
-      } finally {
-        asCaller.close();
-      }
+    // Coffer says who a caller is: a certificate by its binding (asked as the signer), a token by whoami with that token.
+    const authenticator = new SignerAuthenticator({
+      certificates: async (der) => (await coffer.auth.identify(der)).name,
+      tokens: async (token) => {
+        const asCaller = new CofferClient({ ...(config.coffer.url === undefined ? { nodes: config.coffer.nodes ?? [] } : { url: config.coffer.url }), ...clientTls, token, maxAttempts: 1 });
+        try {
+          return (await asCaller.auth.whoami()).name;
+        } finally {
+          asCaller.close();
+        }
+      },
     });
     const app = createSignerApp(service, authenticator, {
       https, nodeId: config.nodeId, logger: { level: config.log.level, ...(options.logStream === undefined ? {} : { stream: options.logStream }) },
