@@ -15,7 +15,7 @@ export interface CheckedArtifactDigest extends ArtifactDigest {
 }
 
 /**
- * Hashes prefix ‖ every chunk of `source` (a file path, or any stream or iterable of bytes). With
+ * Hashes prefix ‖ every chunk of `source` ‖ suffix (a file path, or any stream or iterable of bytes). With
  * `also`, the artifact alone is hashed under that hash in the same pass, to compare with a digest
  * recorded earlier (a file that changed since is then caught without reading it twice).
  */
@@ -26,6 +26,7 @@ export async function hashArtifact(plan: HashPlan, source: string | AsyncIterabl
   if (plan.prefix !== undefined) hash.update(plan.prefix);
   const hashes = also === undefined ? [hash] : [hash, createHash(NODE_HASH[also])];
   const size = typeof source === 'string' ? await hashFile(hashes, source) : await hashChunks(hashes, source);
+  if (plan.suffix !== undefined) hash.update(plan.suffix);
   const digest = { hash: plan.hash, digest: hash.digest(), size };
   return hashes[1] === undefined ? digest : { ...digest, also: hashes[1].digest() };
 }

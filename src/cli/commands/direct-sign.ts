@@ -83,12 +83,23 @@ export async function directSign(args: Args, json: boolean, client: CofferClient
   if (target !== undefined) signerFrom(args).close(); // fail fast on a missing --signer, before any work
   const started = Date.now();
   const signer = await sdkKeySigner(client, key);
+  // One time for hashPlan and sign: formats that hash it with the data (OpenPGP) need the same value in both.
   const options: FormatOptions & CmsOptions = {
+    signingTime: new Date(),
     ...(algorithm === undefined ? {} : { algorithm }),
     ...(tsa === undefined ? {} : {
       timeStamp: cofferTimeStamper(client, tsa),
     }),
   };
+  if (format.signFile !== undefined) {
+    // An embedded format signs inside the file: it reads the file here, and the output is the signed file.
+    if (input === '-') throw new UsageError(`--as ${format.format} signs inside the file: give --in FILE, not standard input`);
+    if (target !== undefined) throw new UsageError(`--profile telemetry goes with detached formats; --as ${format.format} writes a signed copy of the file`);
+    const signedFile = await format.signFile(input, signer, options);
+    await writeOutput(args.string('out'), signedFile.bytes);
+    if (json) printJson({ format: format.format, keyId: signer.keyId, keyVersion: signer.keyVersion, algorithm: signedFile.algorithm, mediaType: signedFile.mediaType, durationMs: Date.now() - started });
+    return undefined;
+  }
   const plan = format.hashPlan(signer, options);
   // Telemetry names the file by its own SHA-256: hashed alongside only when the plan's digest is not that already.
   const also = target !== undefined && (plan.hash !== 'SHA-256' || plan.prefix !== undefined) ? 'SHA-256' : undefined;

@@ -17,6 +17,9 @@ import {
 } from '../service/signer-api.ts';
 import { SignerTransport, type RawAnswer } from './signer-transport.ts';
 
+/** File reads for uploads: large enough that TLS records, not reads, set the pace. */
+const UPLOAD_READ_BYTES = 1024 * 1024;
+
 export interface SignerClientOptions {
   /** The signing service's base URL, e.g. https://signer.example:9443 (https only). */
   readonly url: string;
@@ -351,7 +354,7 @@ export class SignerClient {
       const start = upload.offset;
       let lastError: unknown;
       try {
-        upload = await this.appendUpload(upload.uploadId, start, createReadStream(path, { start, end: size - 1 }), {
+        upload = await this.appendUpload(upload.uploadId, start, createReadStream(path, { start, end: size - 1, highWaterMark: UPLOAD_READ_BYTES }), {
           length: size - start, ...(onProgress === undefined ? {} : { onSent: (sent: number) => { onProgress(start + sent, size); } }),
         });
         if (upload.offset <= start) throw new CofferError('CLIENT_PROTOCOL_ERROR', `the service took none of the bytes sent at offset ${start}`);

@@ -19,17 +19,21 @@ export interface KeySigner {
   readonly publicKeyDer: Buffer;
   /** The key's certificate then its chain (DER), when one is attached: formats that embed certificates need it. */
   readonly certificates?: readonly Buffer[];
+  /** When this key version was made: formats that publish the key itself (an OpenPGP certificate) date it so. */
+  readonly createdAt?: Date;
   /** Signs in the module (ECDSA signatures DER-encoded). */
   sign(algorithm: SigningAlgorithm, input: SignInput): Promise<Buffer>;
 }
 
 /**
  * How the artifact is to be hashed for this format and key: the hash, and bytes fed to the hasher
- * before the artifact (a JWS signing input starts with its protected header), if any.
+ * before the artifact (a JWS signing input starts with its protected header) or after it (an OpenPGP
+ * signature hashes its packet trailer after the data), if any.
  */
 export interface HashPlan {
   readonly hash: PkiHash;
   readonly prefix?: Buffer;
+  readonly suffix?: Buffer;
 }
 
 /** The artifact as hashed under a HashPlan. */
@@ -46,6 +50,11 @@ export interface FormatOptions {
   readonly algorithm?: string;
   /** Metadata a format may record (a JWS protected header, say); string values only. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * The signature's time where the format records one (default: now). Formats that hash it with the
+   * data (OpenPGP) need the same value in hashPlan and sign: callers pass it to both.
+   */
+  readonly signingTime?: Date;
 }
 
 export interface SignedOutput {
@@ -60,8 +69,16 @@ export interface SignedOutput {
 
 export interface FormatSigner {
   readonly format: string;
+  /**
+   * 'detached' (default): the output is a signature that travels beside the artifact, made from its
+   * digest. 'embedded': the output is the signed artifact itself (a signed PE or JAR), made by
+   * signFile from the file; such formats take no digest submissions.
+   */
+  readonly output?: 'detached' | 'embedded';
   /** How to hash the artifact for this key (INCOMPATIBLE_ALGORITHM / KEY_USAGE_NOT_ALLOWED when the format cannot use it). */
   hashPlan(signer: KeySigner, options?: FormatOptions): HashPlan;
-  /** Signs the hashed artifact; the digest must have been made under hashPlan(signer, options). */
+  /** Signs the hashed artifact; the digest must have been made under hashPlan(signer, options). Embedded formats refuse (use signFile). */
   sign(artifact: ArtifactDigest, signer: KeySigner, options?: FormatOptions): Promise<SignedOutput>;
+  /** Embedded formats: reads the file (streamed where it can), has the module sign what the format hashes, and returns the signed file. */
+  signFile?(path: string, signer: KeySigner, options?: FormatOptions): Promise<SignedOutput>;
 }

@@ -48,6 +48,15 @@ function digestBuffers(digests: SigningJob['artifact']['digests']): ArtifactDige
   return buffers;
 }
 
+/**
+ * The time a job's signature records: when it began to wait for approval (so the structure the
+ * approvers were asked about is rebuilt byte for byte after a restart), else when it began signing.
+ */
+function signingTimeOf(job: SigningJob, clock: Clock): Date {
+  const began = job.history.find((entry) => entry.state === 'awaiting-approval') ?? job.history.find((entry) => entry.state === 'signing');
+  return began === undefined ? clock.now() : new Date(began.at);
+}
+
 export class JobPipeline {
   readonly #options: JobPipelineOptions;
   readonly #clock: Clock;
@@ -70,6 +79,7 @@ export class JobPipeline {
    */
   async submitDigest(profile: SigningProfile, submitter: string, submission: DigestSubmission): Promise<SigningJob> {
     if (!profile.allowDigestSubmission) throw new CofferError('SIGNING_DIGEST_NOT_ALLOWED', `profile ${profile.name} takes files only`);
+    if (formatSigner(profile.format).output === 'embedded') throw new CofferError('SIGNING_DIGEST_NOT_ALLOWED', `format ${profile.format} signs inside the file: submit the file`);
     const metadata = submission.metadata ?? {};
     const { plan } = await this.#plan(profile, metadata);
     return this.#options.store.create(newJob(profile, submitter, 'digest', digestArtifact(submission, plan), this.#clock.now()));
@@ -191,22 +201,30 @@ export class JobPipeline {
     return { signer, plan: formatSigner(profile.format).hashPlan(signer, options), options };
   }
 
-  /**
-   * Signs under the format. A job that waits for approval records as its signing time the moment it
-   * began to wait, so the structure the approvers were asked about is rebuilt byte for byte when a
-   * restarted service waits on the same request again.
-   */
+  /** Signs under the format: detached formats from the digest, embedded ones from the file. */
   async #sign(job: SigningJob, profile: SigningProfile, keySigner: KeySigner): Promise<JobResult> {
-    const waited = job.history.find((entry) => entry.state === 'awaiting-approval');
-    const { signer, plan, options } = await this.#plan(profile, job.artifact.metadata, keySigner, waited === undefined ? undefined : new Date(waited.at));
     const format = formatSigner(profile.format);
-    const output = await format.sign(await this.#digest(job, plan), signer, options);
+    const { signer, plan, options } = await this.#plan(profile, job.artifact.metadata, keySigner, signingTimeOf(job, this.#clock));
+    const output = format.signFile === undefined ? await format.sign(await this.#digest(job, plan), signer, options) : await format.signFile(await this.#checkedFile(job), signer, options);
     const keepMs = profile.retentionDays === 0 ? ANSWER_WINDOW_MS : profile.retentionDays * DAY_MS;
     const stored = await this.#options.artifacts.put(output.bytes, new Date(this.#clock.now().getTime() + keepMs));
     return {
       format: format.format, algorithm: output.algorithm, keyId: signer.keyId, keyVersion: signer.keyVersion, mediaType: output.mediaType,
       suffix: output.suffix, signatureSha256: stored.sha256, size: stored.size, retainedUntil: stored.retainedUntil,
     };
+  }
+
+  /** An embedded format's input: the job's file, checked to be still the one it recorded (size and digest). */
+  async #checkedFile(job: SigningJob): Promise<string> {
+    const { artifact } = job;
+    if (job.submission !== 'file' || artifact.path === undefined) throw new CofferError('SIGNING_DIGEST_NOT_ALLOWED', `format ${job.profile} signs inside the file: submit the file`);
+    const [recordedHash, recordedHex] = Object.entries(artifact.digests)[0] ?? [];
+    if (recordedHash === undefined || recordedHex === undefined) throw new CofferError('STORE_CORRUPT', `signing job ${job.jobId} records no digest of its file`);
+    const hashed = await hashArtifact({ hash: recordedHash as HashPlan['hash'] }, artifact.path);
+    if (hashed.size !== artifact.size || hashed.digest.toString('hex') !== recordedHex) {
+      throw new CofferError('STORE_CORRUPT', `the file of signing job ${job.jobId} changed after it was submitted`);
+    }
+    return artifact.path;
   }
 
   /** The artifact under `plan`: the upload's digest when it is the plan's hash and nothing is prefixed, else the file re-hashed. */
@@ -218,7 +236,7 @@ export class JobPipeline {
       const [hash, hex] = Object.entries(artifact.digests)[0] ?? [plan.hash, ''];
       return digestOnlyArtifact(plan, hash as typeof plan.hash, Buffer.from(hex, 'hex'), artifact.size);
     }
-    if (plan.prefix === undefined && known !== undefined) return { hash: plan.hash, digest: Buffer.from(known, 'hex'), size: artifact.size };
+    if (plan.prefix === undefined && plan.suffix === undefined && known !== undefined) return { hash: plan.hash, digest: Buffer.from(known, 'hex'), size: artifact.size };
     if (artifact.path === undefined) throw new CofferError('STORE_CORRUPT', `signing job ${job.jobId} has no file`);
     // The file is read again: it must still be the one the checks passed and the job records.
     const [recordedHash, recordedHex] = Object.entries(artifact.digests)[0] ?? [];

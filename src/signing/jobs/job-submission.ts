@@ -49,11 +49,12 @@ function hexDigests(digests: FileSubmission['digests'], size: number): Partial<R
 }
 
 /**
- * The artifact a digest submission signs, if the format's plan allows it: a plan with a prefix (a JWS
- * signing input starts with its header) needs the file itself, so no digest of the file alone can do.
+ * The artifact a digest submission signs, if the format's plan allows it: a plan with a prefix or a
+ * suffix (a JWS signing input starts with its header; an OpenPGP trailer follows the data) needs the
+ * file itself, so no digest of the file alone can do.
  */
 export function digestOnlyArtifact(plan: HashPlan, hash: PkiHash, digest: Buffer, size: number): ArtifactDigest {
-  if (plan.prefix !== undefined) throw new CofferError('SIGNING_DIGEST_NOT_ALLOWED', 'this format hashes more than the file: submit the file');
+  if (plan.prefix !== undefined || plan.suffix !== undefined) throw new CofferError('SIGNING_DIGEST_NOT_ALLOWED', 'this format hashes more than the file: submit the file');
   const artifact = { hash, digest, size };
   checkArtifactDigest(artifact, plan.hash);
   return artifact;

@@ -90,10 +90,10 @@ function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** A self-signed certificate for the key, signed by the key itself: enough for openssl cms -verify with -CAfile. */
+/** A self-signed certificate for the key, signed by the key itself, valid from before the jobs' manual clock to past today: enough for openssl cms -verify with -CAfile. */
 async function certify(key: LocalKeySigner): Promise<{ signer: LocalKeySigner; certificatePem: string }> {
   const subject = parseDistinguishedName('CN=Coffer jobs test signer, O=Coffer').name;
-  const issued = await signRootCertificate(pkiSignerOf(key, 'web'), { subject, publicKeyDer: key.publicKeyDer, validityDays: 30, profile: checkCaProfile({}), now: new Date() });
+  const issued = await signRootCertificate(pkiSignerOf(key, 'web'), { subject, publicKeyDer: key.publicKeyDer, validityDays: 800, profile: checkCaProfile({}), now: new Date('2026-02-28T00:00:00Z') });
   return { signer: { ...key, certificates: [issued.der] }, certificatePem: encodePem('CERTIFICATE', issued.der) };
 }
 

@@ -15,6 +15,8 @@ export const DEFAULT_MAX_BYTES = 32 * 1024 ** 3;
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 /** A long append is made durable this often, so a crash costs the client at most this much to resend. */
 const CHECKPOINT_BYTES = 256 * 1024 * 1024;
+/** Appended bytes are written in gathered batches of about this size. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
 /** Reads when rebuilding hashes after a restart: bounded memory whatever the file's size. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** create() sweeps expired sessions at most this often (a sweep lists the whole directory). */
@@ -71,6 +73,23 @@ async function removeFile(path: string): Promise<void> {
   await unlink(path).catch((error: unknown) => {
     if (errorCode(error) !== 'ENOENT') throw error;
   });
+}
+
+/** Positional gathered writes: a short write continues where it stopped. */
+async function writevAt(handle: FileHandle, buffers: readonly Uint8Array[], position: number): Promise<void> {
+  const { bytesWritten } = await handle.writev(buffers, position);
+  const total = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
+  if (bytesWritten === total) return;
+  // Rare: finish the rest chunk by chunk.
+  let offset = 0;
+  for (const buffer of buffers) {
+    const end = offset + buffer.byteLength;
+    if (end > bytesWritten) {
+      const skip = Math.max(0, bytesWritten - offset);
+      await writeAt(handle, buffer.subarray(skip), position + offset + skip);
+    }
+    offset = end;
+  }
 }
 
 /** Positional writes: the file's bytes at p are always the client's bytes at p, even after a torn write. */
@@ -294,29 +313,54 @@ export class UploadStore {
     const handle = await open(this.#partPath(session.record.uploadId), 'r+');
     let failure: { error: unknown } | undefined;
     let durable = session.offset;
+    // Network chunks are small (16–64 KiB): they are gathered into WRITE_BATCH_BYTES batches, each
+    // written with one positional writev while the next one fills. At most two batches are held.
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async (): Promise<void> => {
+      const buffers = batch;
+      const bytes = batchBytes;
+      batch = [];
+      batchBytes = 0;
+      await writing;
+      if (bytes === 0) return;
+      const at = session.offset;
+      writing = writevAt(handle, buffers, at).then(() => {
+        session.offset = at + bytes;
+      });
+      // A batch must not start past a failed one: the next flush awaits it first and rethrows.
+    };
     try {
+      let accepted = session.offset;
       for await (const chunk of source as AsyncIterable<unknown>) {
         if (!(chunk instanceof Uint8Array)) throw new CofferError('INVALID_ARGUMENT', 'an upload source must yield bytes');
-        if (session.offset + chunk.byteLength > limit) {
+        if (accepted + chunk.byteLength > limit) {
           throw new CofferError('INPUT_TOO_LARGE', `upload ${session.record.uploadId} would pass its limit of ${limit} bytes`);
         }
-        const writing = writeAt(handle, chunk, session.offset);
-        // Hashing runs while the thread pool writes; if the write fails the hashes are ahead of the file.
+        // Hashing runs while the thread pool writes; if a write fails the hashes are ahead of the file.
         for (const { state } of session.hashers) state.update(chunk);
-        try {
-          await writing;
-        } catch (error) {
-          this.#live.delete(session.record.uploadId);
-          throw error;
-        }
-        session.offset += chunk.byteLength;
+        batch.push(chunk);
+        batchBytes += chunk.byteLength;
+        accepted += chunk.byteLength;
+        if (batchBytes >= WRITE_BATCH_BYTES) await flush();
         if (session.offset - durable >= CHECKPOINT_BYTES) {
+          await writing;
           await this.#checkpoint(session, handle);
           durable = session.offset;
         }
       }
+      await flush();
+      await writing;
     } catch (error) {
       failure = { error };
+      // What arrived before the failure is kept; if a write failed, the hashes are ahead of the file: rebuild them from disk.
+      try {
+        await flush();
+        await writing;
+      } catch {
+        this.#live.delete(session.record.uploadId);
+      }
     }
     try {
       // Whatever happened: drop any torn tail past the accepted bytes, and make the rest durable.

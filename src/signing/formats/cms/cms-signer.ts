@@ -12,8 +12,6 @@ import { checkArtifactDigest, chooseSigningAlgorithm } from '../algorithm-choice
 import type { ArtifactDigest, FormatOptions, FormatSigner, HashPlan, KeySigner, SignedOutput } from '../format-signer.ts';
 
 export interface CmsOptions extends FormatOptions {
-  /** The signed attributes' signing time (default: now); the signing service fixes it so an approved structure can be rebuilt. */
-  readonly signingTime?: Date;
   /**
    * Asks a TSA for a DER TimeStampToken (a ContentInfo) over `signature`, the SignerInfo's signature
    * value: its messageImprint must be a SHA-2 hash of those bytes (RFC 3161 Appendix A). The token is
