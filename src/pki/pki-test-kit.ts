@@ -42,8 +42,8 @@ export function snapshot(dir: string): Map<string, { readonly bytes: string; rea
   return files;
 }
 
-export const ALL_FILES = ['ca.key', 'ca.pem', 'officer.key', 'officer.pem', 'server.key', 'server.pem', 'user.key', 'user.pem'];
-export const LEAF_FILES = ['officer.key', 'officer.pem', 'server.key', 'server.pem', 'user.key', 'user.pem'];
+export const ALL_FILES = ['ca.key', 'ca.pem', 'officer.key', 'officer.pem', 'server.key', 'server.pem', 'signer.key', 'signer.pem', 'user.key', 'user.pem'];
+export const LEAF_FILES = ['officer.key', 'officer.pem', 'server.key', 'server.pem', 'signer.key', 'signer.pem', 'user.key', 'user.pem'];
 
 export function sorted(names: readonly string[]): string[] {
   return [...names].sort();

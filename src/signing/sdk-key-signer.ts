@@ -23,9 +23,11 @@ export async function sdkKeySigner(client: CofferClient, key: KeyRef): Promise<K
   const attached = (await client.pki.listCertificates(metadata.id)).filter((certificate) => certificate.keyVersion === publicKey.keyVersion);
   const newest = attached[0];
   const certificates = newest === undefined ? undefined : decodePemBlocks(newest.pem, 'CERTIFICATE', 'the attached certificate', MAX_CHAIN_LENGTH);
+  const versionCreated = metadata.versions.find((version) => version.version === publicKey.keyVersion)?.createdAt;
   return {
     keyId: metadata.id,
     keyVersion: publicKey.keyVersion,
+    ...(versionCreated === undefined ? {} : { createdAt: new Date(versionCreated) }),
     spec: keySpecOf(metadata.spec),
     publicKeyDer: publicKey.der,
     ...(certificates === undefined ? {} : { certificates }),

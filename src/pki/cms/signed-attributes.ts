@@ -76,6 +76,8 @@ export interface SignedAttributesInput {
   readonly messageDigest: Uint8Array;
   readonly signingTime: Date;
   readonly signingCertificate: SigningCertificateV2;
+  /** Further signed attributes a format adds (Authenticode's SpcSpOpusInfo and SpcStatementType). */
+  readonly additional?: readonly Attribute[];
 }
 
 export interface SignedAttributes {
@@ -109,6 +111,7 @@ export function signedAttributes(input: SignedAttributesInput): SignedAttributes
     // RFC 5652 §11.3: UTCTime through 2049, GeneralizedTime after, which Time chooses the same way.
     attribute(ID_SIGNING_TIME, new Time(input.signingTime)),
     attribute(ID_SIGNING_CERTIFICATE_V2, input.signingCertificate),
+    ...(input.additional ?? []),
   ];
   const attributes = derOrdered(unsorted);
   return { attributes, der: Buffer.from(AsnConvert.serialize(new AttributeSet(attributes))) };

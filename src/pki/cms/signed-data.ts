@@ -12,8 +12,16 @@ import { CofferError } from '../../core/errors.ts';
 import { type PkiHash, type PkiSignatureAlgorithm, digestOid, signatureAlgorithmIdentifier } from '../pki-signer.ts';
 import { derOrdered, nodeHashName, signedAttributes, signingCertificateV2 } from './signed-attributes.ts';
 
-/** What is signed: content carried inside (hashed here), or the digest of a detached content kept elsewhere. */
-export type SignedContent = { readonly eContent: Uint8Array } | { readonly detachedDigest: Uint8Array };
+/**
+ * What is signed: content carried inside (hashed here), the digest of a detached content kept
+ * elsewhere, or PKCS #7 v1.5 content (RFC 2315 §7: `content [0] EXPLICIT ANY`): its DER placed as it
+ * is, not inside an OCTET STRING, as Authenticode's SpcIndirectDataContent is, with the digest the
+ * caller made by the content type's own rule (Authenticode hashes the value's contents octets).
+ */
+export type SignedContent =
+  | { readonly eContent: Uint8Array }
+  | { readonly detachedDigest: Uint8Array }
+  | { readonly pkcs7Content: Uint8Array; readonly contentDigest: Uint8Array };
 
 export interface SignedDataInput {
   /** eContentType (RFC 5652 §5.2), also the contentType signed attribute (§11.1). */
@@ -28,6 +36,8 @@ export interface SignedDataInput {
   readonly certificates: readonly Certificate[];
   /** Signs the DER SET OF signed attributes (RFC 5652 §5.4) inside Coffer with `algorithm`. */
   readonly sign: (signedAttributesDer: Buffer) => Promise<Buffer>;
+  /** Signed attributes beyond the four every signature has (Authenticode's SpcSpOpusInfo, say); sorted with them. */
+  readonly signedAttributes?: readonly Attribute[];
   /** Unsigned attributes made over the signature value, e.g. an RFC 3161 Appendix A time-stamp token. */
   readonly unsignedAttributes?: (signature: Buffer) => Promise<readonly Attribute[]>;
 }
@@ -58,9 +68,10 @@ function signatureAlgorithmOf(algorithm: PkiSignatureAlgorithm): SignatureAlgori
  */
 export async function buildSignedData(input: SignedDataInput): Promise<BuiltSignedData> {
   const hash = input.algorithm.digest;
-  const messageDigest = 'eContent' in input.content
-    ? createHash(nodeHashName(hash)).update(input.content.eContent).digest()
-    : Buffer.from(input.content.detachedDigest);
+  const { content } = input;
+  const messageDigest = 'eContent' in content
+    ? createHash(nodeHashName(hash)).update(content.eContent).digest()
+    : Buffer.from('detachedDigest' in content ? content.detachedDigest : content.contentDigest);
   if (messageDigest.length !== DIGEST_BYTES[hash]) {
     throw new CofferError('INVALID_DIGEST', `the content digest must be ${DIGEST_BYTES[hash]} bytes of ${hash}`);
   }
@@ -70,6 +81,7 @@ export async function buildSignedData(input: SignedDataInput): Promise<BuiltSign
     signingTime: input.signingTime,
     // ESS (RFC 5035 §5.4) binds the signer's certificate into what is signed; RFC 3161 §2.4.1 requires it.
     signingCertificate: signingCertificateV2(input.signer.der, input.signer.certificate),
+    ...(input.signedAttributes === undefined ? {} : { additional: input.signedAttributes }),
   });
   const signature = await input.sign(attributes.der);
   const unsigned = input.unsignedAttributes === undefined ? [] : derOrdered(await input.unsignedAttributes(signature));
@@ -86,10 +98,13 @@ export async function buildSignedData(input: SignedDataInput): Promise<BuiltSign
     signature: new OctetString(signature),
     ...(unsigned.length === 0 ? {} : { unsignedAttrs: unsigned }),
   });
-  const eContent = 'eContent' in input.content ? new EncapsulatedContent({ single: new OctetString(input.content.eContent) }) : undefined;
+  const eContent = 'eContent' in content
+    ? new EncapsulatedContent({ single: new OctetString(content.eContent) })
+    : 'pkcs7Content' in content ? new EncapsulatedContent({ any: new Uint8Array(content.pkcs7Content).buffer }) : undefined;
   const signedData = new SignedData({
-    // RFC 5652 §5.1: version 1 for id-data with only X.509 certificates and v1 SignerInfos, 3 otherwise.
-    version: input.contentType === id_data ? CMSVersion.v1 : CMSVersion.v3,
+    // RFC 5652 §5.1: version 1 for id-data with only X.509 certificates and v1 SignerInfos, 3 otherwise;
+    // PKCS #7 v1.5 content is version 1 whatever its type (RFC 2315 §9.1), as Authenticode requires.
+    version: input.contentType === id_data || 'pkcs7Content' in content ? CMSVersion.v1 : CMSVersion.v3,
     digestAlgorithms: new DigestAlgorithmIdentifiers([digestAlgorithm(hash)]),
     // RFC 5652 §5.2: a detached signature omits eContent.
     encapContentInfo: new EncapsulatedContentInfo({ eContentType: input.contentType, ...(eContent === undefined ? {} : { eContent }) }),

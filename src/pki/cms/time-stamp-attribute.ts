@@ -30,9 +30,10 @@ function tstInfoOf(token: Uint8Array): TSTInfo | undefined {
  * The id-aa-timeStampToken attribute for `token`, after checking that the token's messageImprint is
  * the hash of `signature` (RFC 3161 Appendix A: the SignerInfo's signature value) under a SHA-2 hash;
  * INVALID_ARGUMENT for an unreadable token or one that stamps something else. The token's own
- * signature is the verifier's to check against its trust in the TSA.
+ * signature is the verifier's to check against its trust in the TSA. `attrType` names another
+ * attribute carrying the same token over the same value (Authenticode's 1.3.6.1.4.1.311.3.3.1).
  */
-export function timeStampTokenAttribute(token: Uint8Array, signature: Uint8Array): Attribute {
+export function timeStampTokenAttribute(token: Uint8Array, signature: Uint8Array, attrType: string = ID_AA_TIME_STAMP_TOKEN): Attribute {
   const tstInfo = tstInfoOf(token);
   if (tstInfo === undefined) throw new CofferError('INVALID_ARGUMENT', 'the time-stamp token is not a DER TimeStampToken');
   const hash = hashOfDigestOid(tstInfo.messageImprint.hashAlgorithm.algorithm);
@@ -42,5 +43,5 @@ export function timeStampTokenAttribute(token: Uint8Array, signature: Uint8Array
   if (!imprint.equals(expected)) {
     throw new CofferError('INVALID_ARGUMENT', 'the time-stamp token does not stamp this signature');
   }
-  return new Attribute({ attrType: ID_AA_TIME_STAMP_TOKEN, attrValues: [new Uint8Array(token).buffer] });
+  return new Attribute({ attrType, attrValues: [new Uint8Array(token).buffer] });
 }
