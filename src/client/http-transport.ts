@@ -5,6 +5,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { CofferError } from '../core/errors.ts';
 import { apiErrorFrom, networkError, protocolError } from './client-errors.ts';
+import { readAnswerBytes, requestIdOf, REQUEST_ID_HEADER } from './answer-reader.ts';
 
 export interface TransportOptions {
   readonly url: URL;
@@ -29,8 +30,6 @@ export interface SendOptions {
  * The largest answer read: a full batch of 1,000 results is a few MiB; anything far larger is not
  * an API answer and must not exhaust the caller's memory.
  */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
-const REQUEST_ID_HEADER = 'x-request-id';
 
 export class HttpTransport {
   readonly #agent: Agent;
@@ -89,11 +88,11 @@ export class HttpTransport {
         if (settle()) reject(error);
       };
       const answered = (res: IncomingMessage): void => {
-        readAnswer(res).then((text) => {
+        readAnswerBytes(res).then((bytes) => bytes.toString('utf8')).then((text) => {
           if (!settle()) return;
           const outcome = interpret(res, text, requestId);
           if (outcome instanceof Error) reject(outcome);
-          else resolve({ body: outcome.body, requestId: headerOf(res) ?? requestId, node: this.url });
+          else resolve({ body: outcome.body, requestId: requestIdOf(res) ?? requestId, node: this.url });
         }, (error: unknown) => {
           fail(error instanceof CofferError ? error : networkError(error, this.url));
         });
@@ -129,39 +128,12 @@ export class HttpTransport {
   }
 }
 
-function readAnswer(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_ANSWER_BYTES) {
-        res.destroy();
-        reject(protocolError(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`, res.statusCode ?? 0, headerOf(res)));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    res.on('end', () => {
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    res.on('error', reject);
-    res.on('close', () => {
-      // After 'end' this is a no-op; before it, the node or the network cut the answer short.
-      if (!res.complete) reject(new CofferError('CLIENT_UNAVAILABLE', 'the connection closed before the answer was complete'));
-    });
-  });
-}
 
-function headerOf(res: IncomingMessage): string | undefined {
-  const value = res.headers[REQUEST_ID_HEADER];
-  return typeof value === 'string' ? value : undefined;
-}
 
 /** The answer's JSON body, or the error it stands for (returned, not thrown, for the caller to reject with). */
 function interpret(res: IncomingMessage, text: string, sentId: string): { body: unknown } | CofferError {
   const status = res.statusCode ?? 0;
-  const requestId = headerOf(res) ?? sentId;
+  const requestId = requestIdOf(res) ?? sentId;
   const ok = status >= 200 && status < 300;
   let body: unknown;
   if (text !== '') {

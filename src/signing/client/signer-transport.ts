@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CofferError } from '../../core/errors.ts';
 import { apiErrorFrom, networkError, protocolError } from '../../client/client-errors.ts';
+import { readAnswerBytes, requestIdOf, REQUEST_ID_HEADER } from '../../client/answer-reader.ts';
 
 export interface SignerTransportOptions {
   readonly url: URL;
@@ -53,8 +54,6 @@ export interface RawAnswer {
  * The largest answer read: JSON lists and detached signatures are far below it; anything larger is
  * not an answer of this API and must not exhaust the caller's memory.
  */
-export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
-const REQUEST_ID_HEADER = 'x-request-id';
 
 /** A failure of the body's source (a file that cannot be read): kept apart from network failures. */
 class SourceFailure extends Error {
@@ -141,14 +140,14 @@ export class SignerTransport {
         else reject(error instanceof CofferError ? error : networkError(error, this.url));
       };
       const answered = (res: IncomingMessage): void => {
-        readAnswer(res).then((body) => {
+        readAnswerBytes(res).then((body) => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
             if (settle()) resolve({ status, headers: res.headers, body });
             return;
           }
           // An error answer may come before the body is sent (a wrong offset): stop sending.
-          fail(errorOf(status, body, headerOf(res) ?? requestId));
+          fail(errorOf(status, body, requestIdOf(res) ?? requestId));
         }, fail);
       };
       try {
@@ -213,34 +212,7 @@ function sourceError(error: unknown): CofferError {
   return new CofferError('INVALID_ARGUMENT', `cannot read the data to send${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error });
 }
 
-function readAnswer(res: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_ANSWER_BYTES) {
-        res.destroy();
-        reject(protocolError(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`, res.statusCode ?? 0, headerOf(res)));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    res.on('end', () => {
-      resolve(Buffer.concat(chunks));
-    });
-    res.on('error', reject);
-    res.on('close', () => {
-      // After 'end' this is a no-op; before it, the server or the network cut the answer short.
-      if (!res.complete) reject(new CofferError('CLIENT_UNAVAILABLE', 'the connection closed before the answer was complete'));
-    });
-  });
-}
 
-function headerOf(res: IncomingMessage): string | undefined {
-  const value = res.headers[REQUEST_ID_HEADER];
-  return typeof value === 'string' ? value : undefined;
-}
 
 function errorOf(status: number, body: Buffer, requestId: string): CofferError {
   let parsed: unknown;

@@ -36,8 +36,7 @@
 //   POST   /v1/signing/telemetry                               submitter of event.project: TelemetryEvent → 202 {accepted: true}
 //   GET    /v1/signing/stats                                   ?from=YYYY-MM-DD&to=YYYY-MM-DD&project=&profile=&node=&path=&outcome=&groupBy=day,project,...
 //                                                              signer admins and auditors: all; members: their projects → StatsView
-import type { JobFailure, JobResult, JobState, JobSubmission } from '../jobs/index.ts';
-import type { CheckResult } from '../checks/index.ts';
+import type { JobArtifact, SigningJob } from '../jobs/index.ts';
 import type { PkiHash } from '../../pki/pki-signer.ts';
 
 export const SIGNING_API_PREFIX = '/v1/signing';
@@ -99,30 +98,8 @@ export interface UploadView {
   readonly expiresAt: string;
 }
 
-export interface JobView {
-  readonly jobId: string;
-  readonly project: string;
-  readonly profile: string;
-  readonly submitter: string;
-  readonly state: JobState;
-  readonly submission: JobSubmission;
-  readonly artifact: {
-    readonly size: number;
-    /** Hex digests by hash name (SHA256, SHA384, SHA512). */
-    readonly digests: Readonly<Partial<Record<PkiHash, string>>>;
-    readonly fileName?: string;
-    readonly metadata: Readonly<Record<string, string>>;
-  };
-  readonly history: readonly { readonly state: JobState; readonly at: string }[];
-  readonly checks?: readonly CheckResult[];
-  readonly skippedChecks?: readonly string[];
-  /** While awaiting approval: the Coffer key-use request the approvers sign (`coffer signing approve <jobId>` or `coffer approve yes <id>`). */
-  readonly keyUseRequestId?: string;
-  readonly failure?: JobFailure;
-  readonly result?: JobResult;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+/** A job as the API shows it: the stored job without the file's place on the service's disk. */
+export type JobView = Omit<SigningJob, 'artifact'> & { readonly artifact: Omit<JobArtifact, 'path'> };
 
 /** What a direct-mode builder reports after signing through Coffer itself. */
 export interface TelemetryEvent {
