@@ -7,6 +7,7 @@ import {
   AsnArray, AsnConvert, AsnIntegerArrayBufferConverter, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString,
 } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, type Certificate, GeneralName, GeneralNames, Time } from '@peculiar/asn1-x509';
+import { CofferError } from '../../core/errors.ts';
 import type { PkiHash } from '../pki-signer.ts';
 
 export const ID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
@@ -113,6 +114,10 @@ export function signedAttributes(input: SignedAttributesInput): SignedAttributes
     attribute(ID_SIGNING_CERTIFICATE_V2, input.signingCertificate),
     ...(input.additional ?? []),
   ];
+  // RFC 5652 §5.3: each attribute type once; an extra one may not shadow the four (or repeat).
+  if (new Set(unsorted.map((item) => item.attrType)).size !== unsorted.length) {
+    throw new CofferError('INVALID_ARGUMENT', 'a signed attribute type may appear only once');
+  }
   const attributes = derOrdered(unsorted);
   return { attributes, der: Buffer.from(AsnConvert.serialize(new AttributeSet(attributes))) };
 }
