@@ -6,8 +6,8 @@ import { FORMAT_NAMES, formatSigner } from './index.ts';
 
 describe('format table', () => {
   it('resolves each format by name and refuses others', () => {
-    assert.deepEqual([...FORMAT_NAMES].sort(), ['cms', 'jws', 'raw']);
+    assert.deepEqual([...FORMAT_NAMES].sort(), ['authenticode', 'cms', 'jar', 'jws', 'openpgp', 'raw']);
     for (const name of FORMAT_NAMES) assert.equal(formatSigner(name).format, name);
-    assert.throws(() => formatSigner('authenticode'), (error: unknown) => error instanceof CofferError && error.code === 'UNSUPPORTED_ALGORITHM');
+    assert.throws(() => formatSigner('appx'), (error: unknown) => error instanceof CofferError && error.code === 'UNSUPPORTED_ALGORITHM');
   });
 });

@@ -1,15 +1,21 @@
 // Every signature format by name: the one table the service and the CLI resolve a profile's format in.
 import { CofferError } from '../../core/errors.ts';
+import { authenticodeSigner } from './authenticode/index.ts';
 import { cmsSigner } from './cms/index.ts';
 import type { FormatSigner } from './format-signer.ts';
+import { jarSigner } from './jar/index.ts';
 import { jwsSigner } from './jws/index.ts';
+import { openpgpSigner } from './openpgp/index.ts';
 import { rawSigner } from './raw/index.ts';
 
 export type { ArtifactDigest, FormatOptions, FormatSigner, HashPlan, KeySigner, SignedOutput, SignInput } from './format-signer.ts';
 export type { CmsOptions } from './cms/index.ts';
-export { cmsSigner, jwsSigner, rawSigner };
+export type { AuthenticodeOptions } from './authenticode/index.ts';
+export type { JarOptions } from './jar/index.ts';
+export { authenticodeSigner, cmsSigner, jarSigner, jwsSigner, openpgpSigner, rawSigner };
+export { openpgpClearSign, openpgpPublicKey, type OpenPgpPublicKey } from './openpgp/index.ts';
 
-const FORMATS: ReadonlyMap<string, FormatSigner> = new Map([rawSigner, cmsSigner, jwsSigner].map((signer) => [signer.format, signer]));
+const FORMATS: ReadonlyMap<string, FormatSigner> = new Map([rawSigner, cmsSigner, jwsSigner, openpgpSigner, authenticodeSigner, jarSigner].map((signer) => [signer.format, signer]));
 
 export const FORMAT_NAMES: readonly string[] = [...FORMATS.keys()];
 

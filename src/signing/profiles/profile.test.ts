@@ -33,7 +33,11 @@ describe('parseProfile', () => {
     refused(null);
     refused([]);
     refused({ ...FULL, extra: 1 });
-    refused({ ...FULL, format: 'authenticode' });
+    refused({ ...FULL, format: 'msi' });
+    // A time-stamp key goes with the CMS-based formats only.
+    refused({ ...FULL, format: 'jws' });
+    refused({ ...FULL, format: 'openpgp' });
+    for (const format of ['cms', 'authenticode', 'jar']) assert.equal(parseProfile({ ...FULL, format }).timeStampKey, 'release/tsa');
     refused({ ...FULL, key: '../etc/passwd' });
     refused({ ...FULL, name: '-dash' });
     refused({ ...FULL, project: undefined });

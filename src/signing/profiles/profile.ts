@@ -14,13 +14,13 @@ export interface ProfileApproval {
 export interface SigningProfile {
   readonly project: string;
   readonly name: string;
-  /** A format of src/signing/formats (raw, cms, jws). */
+  /** A format of src/signing/formats (raw, cms, jws, openpgp, authenticode, jar). */
   readonly format: string;
   /** The Coffer key: `project/name` or its id. Its attached certificate is used where the format needs one. */
   readonly key: string;
   /** One of the key's signature algorithms, when not the format's default. */
   readonly algorithm?: string;
-  /** A Coffer key with a time-stamping certificate: CMS signatures get an RFC 3161 token from it. */
+  /** A Coffer key with a time-stamping certificate: CMS-based signatures (cms, authenticode, jar) get an RFC 3161 token from it. */
   readonly timeStampKey?: string;
   readonly checks: readonly CheckSpec[];
   readonly approval?: ProfileApproval;
@@ -35,6 +35,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const KEY_REF = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Za-z0-9][A-Za-z0-9._-]{0,127}\/[A-Za-z0-9][A-Za-z0-9._-]{0,127})$/;
 const FIELDS = new Set(['project', 'name', 'format', 'key', 'algorithm', 'timeStampKey', 'checks', 'approval', 'allowDigestSubmission', 'retentionDays', 'description']);
 export const MAX_RETENTION_DAYS = 3650;
+/** Formats whose CMS signature can carry an RFC 3161 time-stamp token. */
+export const TIME_STAMPED_FORMATS: readonly string[] = ['cms', 'authenticode', 'jar'];
 export const MAX_APPROVERS = 20;
 
 function bad(field: string, message: string): CofferError {
@@ -75,7 +77,7 @@ export function parseProfile(value: unknown): SigningProfile {
   const algorithm = raw['algorithm'];
   if (algorithm !== undefined && (typeof algorithm !== 'string' || !/^[A-Z0-9_]{1,64}$/.test(algorithm))) throw bad('algorithm', 'must be an algorithm name such as RSASSA_PSS_SHA_256');
   const timeStampKey = raw['timeStampKey'] === undefined ? undefined : text(raw, 'timeStampKey', KEY_REF, 'a key id or project/name');
-  if (timeStampKey !== undefined && format !== 'cms') throw bad('timeStampKey', 'applies to the cms format only');
+  if (timeStampKey !== undefined && !TIME_STAMPED_FORMATS.includes(format)) throw bad('timeStampKey', `applies to the ${TIME_STAMPED_FORMATS.join(', ')} formats only`);
   const allow = raw['allowDigestSubmission'] === undefined ? false : raw['allowDigestSubmission'];
   if (typeof allow !== 'boolean') throw bad('allowDigestSubmission', 'must be true or false');
   const retention = raw['retentionDays'] === undefined ? 90 : raw['retentionDays'];
