@@ -81,7 +81,7 @@ export class JobPipeline {
     if (!profile.allowDigestSubmission) throw new CofferError('SIGNING_DIGEST_NOT_ALLOWED', `profile ${profile.name} takes files only`);
     if (formatSigner(profile.format).output === 'embedded') throw new CofferError('SIGNING_DIGEST_NOT_ALLOWED', `format ${profile.format} signs inside the file: submit the file`);
     const metadata = submission.metadata ?? {};
-    const { plan } = await this.#plan(profile, metadata);
+    const { plan } = await this.#plan(profile, metadata, undefined, this.#clock.now());
     return this.#options.store.create(newJob(profile, submitter, 'digest', digestArtifact(submission, plan), this.#clock.now()));
   }
 

@@ -12,7 +12,7 @@ import type { CofferClient, KeyMetadata } from '../../client/index.ts';
 import { approvedKeySigner } from '../approved-key-signer.ts';
 import { cofferTimeStamper } from '../coffer-time-stamper.ts';
 import type { BuildCheckOptions } from '../checks/index.ts';
-import { formatSigner, type KeySigner } from '../formats/index.ts';
+import { formatSigner, type FormatOptions, type KeySigner } from '../formats/index.ts';
 import { isJobId, JobPipeline, JobStore, JOB_STATES, type JobState, type SigningJob } from '../jobs/index.ts';
 import type { SigningProfile } from '../profiles/index.ts';
 import { sdkKeySigner } from '../sdk-key-signer.ts';
@@ -242,7 +242,7 @@ export class SigningService {
       const { size } = body;
       if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new CofferError('INVALID_ARGUMENT', 'size must be the file\'s size in bytes');
       const signer = await this.#keySigner(profile.key);
-      const plan = formatSigner(profile.format).hashPlan(signer, profile.algorithm === undefined ? {} : { algorithm: profile.algorithm });
+      const plan = formatSigner(profile.format).hashPlan(signer, this.#planOptions(profile));
       const hashes: PkiHash[] = plan.hash === 'SHA-256' ? ['SHA-256'] : ['SHA-256', plan.hash];
       const status = await this.#options.uploads.create({ expectedSize: size, hashes });
       const upload = await this.#uploadRecords.create({
@@ -477,7 +477,7 @@ export class SigningService {
     }
     // The format must be able to use the key (a CMS profile needs a certificate attached to it).
     const signer = await this.#keySigner(profile.key, true);
-    formatSigner(profile.format).hashPlan(signer, profile.algorithm === undefined ? {} : { algorithm: profile.algorithm });
+    formatSigner(profile.format).hashPlan(signer, this.#planOptions(profile));
     if (profile.timeStampKey !== undefined) await this.#describeKey(project, profile.timeStampKey, 'timeStampKey');
   }
 
@@ -502,6 +502,11 @@ export class SigningService {
       throw new CofferError('SIGNING_PROFILE_KEY_INVALID', `profile.${field}: key ${ref} is not shared with the signing service (${self}); its owner shares it`);
     }
     return key;
+  }
+
+  /** Options for a plan made only to learn the hash (the job's own plan is made when it signs). */
+  #planOptions(profile: SigningProfile): FormatOptions {
+    return { signingTime: this.#clock.now(), ...(profile.algorithm === undefined ? {} : { algorithm: profile.algorithm }) };
   }
 
   /** The service's own principal name in Coffer, asked once. */
