@@ -94,6 +94,11 @@ describe('platform signing formats through the service and the CLI', () => {
     const directExe = join(dir, 'direct.exe');
     ok(await coffer(['sign', 'alpha/win', '--direct', '--as', 'authenticode', '--in', exe, '--out', directExe], env), 'sign --direct --as authenticode');
     assert.match(run('osslsigncode', ['verify', '-in', directExe, '-CAfile', root]).out, /Signature verification: ok/);
+    // Through the service from the CLI: the signed file is written as a copy beside the input, which stays as it was.
+    const unsigned = readFileSync(exe);
+    ok(await coffer(['signing', 'submit', 'alpha', 'windows', exe, '--wait', '--no-progress'], { ...env, COFFER_SIGNER_URL: w.signer.url }), 'signing submit --wait (authenticode)');
+    assert.ok(readFileSync(exe).equals(unsigned), 'the input is not overwritten');
+    assert.match(run('osslsigncode', ['verify', '-in', join(dir, 'app.signed.exe'), '-CAfile', root]).out, /Signature verification: ok/);
 
     // JAR: made by the JDK's jar tool, signed by the service, verified against a truststore with the root.
     const classes = join(dir, 'classes');

@@ -10,7 +10,7 @@ import type { Command } from '../command.ts';
 import { COMMANDS, GLOBAL_OPTIONS } from '../command-table.ts';
 import { CONNECTION_OPTIONS } from '../connection.ts';
 import { digestSubmissionOf, hashOf, listJobsQueryOf, memberRolesOf, statsQueryOf, waitOf } from './signing-arguments.ts';
-import { signerFrom } from './signing-commands.ts';
+import { signedCopyName, signerFrom } from './signing-commands.ts';
 
 function command(name: string): Command {
   const found = COMMANDS.find((c) => c.name === name);
@@ -79,6 +79,13 @@ describe('signing arguments', () => {
     throwsCode(() => statsQueryOf(argsOf('signing stats', ['--from', '2030-1-1'])), 'INVALID_ARGUMENT');
     throwsCode(() => statsQueryOf(argsOf('signing stats', ['--group-by', 'day,colour'])), 'INVALID_ARGUMENT');
     throwsCode(() => statsQueryOf(argsOf('signing stats', ['--path', 'sideways'])), 'INVALID_ARGUMENT');
+  });
+
+  it('names a signed copy beside the input, never the input itself', () => {
+    assert.equal(signedCopyName('dist/app.exe'), 'dist/app.signed.exe');
+    assert.equal(signedCopyName('/tmp/lib.jar'), '/tmp/lib.signed.jar');
+    assert.equal(signedCopyName('tool'), 'tool.signed');
+    assert.equal(signedCopyName('.profile'), '.profile.signed');
   });
 
   it('connects to --signer or COFFER_SIGNER_URL, https only', () => {

@@ -1,6 +1,7 @@
 // coffer signing …: the signing service through its SDK (SignerClient): projects, members, profiles,
 // uploads with a progress bar, jobs, their outputs and stats; approvals go to Coffer itself, signed
 // here exactly as `coffer approve yes|no` signs them.
+import { basename, dirname, join } from 'node:path';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { CofferError } from '../../core/errors.ts';
 import { SignerClient, type JobView, type SignedOutput } from '../../signing/client/index.ts';
@@ -30,6 +31,14 @@ const MEMBER_FIELDS = ['project', 'principal', 'roles', 'updatedAt', 'updatedBy'
 function pick(args: Args, option: string, env: Env, variable: string): string | undefined {
   const value = args.string(option) ?? env[variable];
   return value === '' ? undefined : value;
+}
+
+/** Where a signed copy of `file` goes by default: `.signed` before its extension (app.exe → app.signed.exe). */
+export function signedCopyName(file: string): string {
+  const name = basename(file);
+  const dot = name.lastIndexOf('.');
+  const signed = dot <= 0 ? `${name}.signed` : `${name.slice(0, dot)}.signed${name.slice(dot)}`;
+  return join(dirname(file), signed);
 }
 
 /** The signer client for --signer (or COFFER_SIGNER_URL) with the connection's --ca/--cert/--key/--token. */
@@ -250,7 +259,7 @@ export const SIGNING_COMMANDS: readonly Command[] = [
     summary: 'upload a file (streamed, resumed after a failure) and submit it for signing',
     details: `Progress goes to standard error: a bar on a terminal, else one summary line (--no-progress: none). Without --wait the job is printed (its id and state).
 --wait waits up to --timeout seconds (default 600) for the job to be signed, then writes the signed output to --out
-(default FILE with the format's suffix, e.g. app.tar.sig); exit 1 when the job failed or still waits.
+(default FILE with the format's suffix, e.g. app.tar.sig; for formats that sign inside the file, a copy such as app.signed.exe); exit 1 when the job failed or still waits.
 e.g.   coffer signing submit acme release app.tar --meta commit=3f2a9c --wait\n${SIGNER_HELP}`,
     options: { ...SIGNER_OPTIONS, ...SUBMIT_OPTIONS, 'no-progress': { type: 'boolean' } },
     run: async (context) => {
@@ -281,8 +290,8 @@ e.g.   coffer signing submit acme release app.tar --meta commit=3f2a9c --wait\n$
         const out = args.string('out');
         return finishWaited(signer, json, await signer.waitForJob(job.jobId, wait), (output) => {
           if (out !== undefined) return out;
-          if (output.suffix === '') throw new UsageError('the service names no suffix for this output: give --out');
-          return `${file}${output.suffix}`;
+          // A detached signature goes beside the file; a signed file (Authenticode, JAR) is a copy, never written over the input.
+          return output.suffix === '' ? signedCopyName(file) : `${file}${output.suffix}`;
         });
       });
     },
