@@ -7,6 +7,7 @@ import type { CofferClient } from '../../client/index.ts';
 import { cofferTimeStamper } from '../../signing/coffer-time-stamper.ts';
 import { hashArtifact } from '../../signing/artifact-hash.ts';
 import { formatSigner, type CmsOptions, type FormatOptions } from '../../signing/formats/index.ts';
+import { TIME_STAMPED_FORMATS } from '../../signing/profiles/index.ts';
 import { sdkKeySigner } from '../../signing/sdk-key-signer.ts';
 import type { Args } from '../args.ts';
 import { writeOutput } from '../byte-io.ts';
@@ -18,8 +19,11 @@ import { signerFrom } from './signing-commands.ts';
 export const DIRECT_DETAILS = `--direct: hash the file here (streamed, any size; --in is required and may be - for stdin) and
   assemble the signature here: --as raw (default: a detached signature over the digest; openssl dgst
   -verify), cms (detached CMS with the key's attached certificate chain; openssl cms -verify), jws
-  (detached JWS with unencoded payload, RFC 7797). --algorithm picks one of the key's algorithms
-  (e.g. RSASSA_PSS_SHA_256); --time-stamp TSA_KEY adds an RFC 3161 token over a CMS signature.
+  (detached JWS with unencoded payload, RFC 7797), openpgp (detached armoured OpenPGP signature; gpg
+  --verify after \`coffer openpgp key\`), authenticode (a signed copy of a Windows PE file; osslsigncode
+  verify) or jar (a signed copy of a JAR; jarsigner -verify). --algorithm picks one of the key's
+  algorithms (e.g. RSASSA_PSS_SHA_256); --time-stamp TSA_KEY adds an RFC 3161 token to cms, authenticode
+  and jar signatures.
 --profile NAME [--project P] [--signer URL]: afterwards send a telemetry event (project, profile, the file's
   digest and size, outcome, duration, node) to the signing service (COFFER_SIGNER_URL) for its statistics;
   --project defaults to the key's project. A telemetry failure is reported but does not fail the signature.
@@ -78,7 +82,7 @@ export async function directSign(args: Args, json: boolean, client: CofferClient
   const format = formatSigner(args.string('as') ?? 'raw');
   const algorithm = args.string('algorithm');
   const tsa = args.string('time-stamp');
-  if (tsa !== undefined && format.format !== 'cms') throw new UsageError('--time-stamp applies to --as cms only');
+  if (tsa !== undefined && !TIME_STAMPED_FORMATS.includes(format.format)) throw new UsageError(`--time-stamp applies to --as ${TIME_STAMPED_FORMATS.join(', ')} only`);
   const target = telemetryTarget(args, key);
   if (target !== undefined) signerFrom(args).close(); // fail fast on a missing --signer, before any work
   const started = Date.now();
