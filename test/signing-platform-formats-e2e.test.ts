@@ -45,9 +45,14 @@ describe('platform signing formats through the service and the CLI', () => {
     await w.ursula.pki.issueForKey('alpha/ca', 'alpha/java', { subject: 'CN=Acme Java, O=Acme', extendedKeyUsage: ['codeSigning'], validityDays: 365 });
     await signingKey(w, 'tsa', 'EC_P256');
     await w.ursula.pki.issueForKey('alpha/ca', 'alpha/tsa', { subject: 'CN=Acme TSA, O=Acme', extendedKeyUsage: ['timeStamping'], validityDays: 365 });
-    await ursula.putProfile('alpha', 'linux', { format: 'openpgp', key: 'alpha/pgp', allowDigestSubmission: true });
-    await ursula.putProfile('alpha', 'windows', { format: 'authenticode', key: 'alpha/win', timeStampKey: 'alpha/tsa', allowDigestSubmission: true });
+    // OpenPGP hashes a trailer after the data, Authenticode and JAR sign inside the file: none can take a bare digest.
+    await refusedWith(ursula.putProfile('alpha', 'linux', { format: 'openpgp', key: 'alpha/pgp', allowDigestSubmission: true }), 'INVALID_ARGUMENT');
+    await refusedWith(ursula.putProfile('alpha', 'windows', { format: 'authenticode', key: 'alpha/win', allowDigestSubmission: true }), 'INVALID_ARGUMENT');
+    await ursula.putProfile('alpha', 'linux', { format: 'openpgp', key: 'alpha/pgp' });
+    await ursula.putProfile('alpha', 'windows', { format: 'authenticode', key: 'alpha/win', timeStampKey: 'alpha/tsa' });
     await ursula.putProfile('alpha', 'java', { format: 'jar', key: 'alpha/java' });
+    // Embedded formats hold the signed copy in memory: a JAR over 1 GiB is refused before a byte is uploaded.
+    await refusedWith(ursula.createUpload('alpha', { profile: 'java', size: 2 * 1024 ** 3 }), 'INPUT_TOO_LARGE');
 
     // OpenPGP: the key's certificate from the CLI, imported into a fresh gpg home.
     const gnupg = join(dir, 'gnupg');
@@ -76,7 +81,7 @@ describe('platform signing formats through the service and the CLI', () => {
     writeFileSync(manifest, `${sha256(readFileSync(tarball))}  release.tar.gz\n`);
     ok(await coffer(['openpgp', 'clearsign', 'alpha/pgp', '--in', manifest, '--out', `${manifest}.asc`], env), 'openpgp clearsign');
     assert.equal(gpg(['--verify', `${manifest}.asc`]).status, 0);
-    // An OpenPGP signature hashes its trailer after the data: a bare digest cannot be signed.
+    // And no digest reaches a profile that takes files.
     await refusedWith(ursula.submitJob('alpha', { profile: 'linux', digest: { hash: 'SHA-256', value: sha256(readFileSync(tarball)) }, size: 1 }), 'SIGNING_DIGEST_NOT_ALLOWED');
 
     // Authenticode: a minimal PE signed by the service, counter-signed by Coffer's TSA.

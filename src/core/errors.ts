@@ -99,7 +99,7 @@ export const CATALOGUE = {
   SIGNING_JOB_NOT_FOUND: { status: 404, description: 'No signing job with this id.' },
   SIGNING_JOB_STATE: { status: 409, description: "The signing job's state does not allow this step (or another run of it is in progress)." },
   SIGNING_CHECK_FAILED: { status: 422, description: "A pre-sign check refused the artifact; the job keeps the failing check's name and output." },
-  SIGNING_DIGEST_NOT_ALLOWED: { status: 400, description: "The profile does not accept a digest instead of the file, or its format must hash more than the file (a JWS)." },
+  SIGNING_DIGEST_NOT_ALLOWED: { status: 400, description: "The profile does not accept a digest instead of the file, or its format hashes more than the file (JWS, OpenPGP) or signs inside it (Authenticode, JAR)." },
   SIGNING_ARTIFACT_NOT_FOUND: { status: 404, description: 'No retained signed output with this digest: unknown, or past its retention.' },
   SIGNING_PROJECT_NOT_FOUND: { status: 404, description: 'No signing project with this name is visible to the caller (the signer hides projects the caller is not a member of).' },
   SIGNING_PROJECT_EXISTS: { status: 409, description: 'A signing project with this name already exists.' },

@@ -69,7 +69,7 @@ export const CRYPTO_COMMANDS: readonly Command[] = [
     },
   },
   {
-    name: 'sign', synopsis: '<key> --algorithm A [--in FILE|-] [--digest] [--format DER|RAW] [--out FILE]  |  <key> --direct [--as raw|cms|jws] [--algorithm A] --in FILE|- [--out FILE] [--time-stamp TSA_KEY] [--profile NAME [--project P]]',
+    name: 'sign', synopsis: '<key> --algorithm A [--in FILE|-] [--digest] [--format DER|RAW] [--out FILE]  |  <key> --direct [--as raw|cms|jws|openpgp|authenticode|jar] [--algorithm A] --in FILE|- [--out FILE] [--time-stamp TSA_KEY] [--profile NAME [--project P]]',
     summary: 'sign bytes (or, with --digest, a precomputed digest; with --direct, a file of any size in a signature format)',
     details: DIRECT_DETAILS,
     options: { ...IO, ...SIGNING, direct: { type: 'boolean' }, as: { type: 'string' }, 'time-stamp': { type: 'string' }, profile: { type: 'string' }, project: { type: 'string' }, signer: { type: 'string' } },

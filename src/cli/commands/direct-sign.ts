@@ -1,6 +1,7 @@
-// `coffer sign <key> --direct [--as raw|cms|jws]`: direct signing for high-volume builders. The file
-// is hashed here, streamed (only its digest, or a small structure around it, reaches Coffer), the key
-// signs under the builder's own grant, and the signature format is assembled here.
+// `coffer sign <key> --direct [--as FORMAT]`: direct signing for high-volume builders. The file is
+// hashed here, streamed (only its digest, or a small structure around it, reaches Coffer), the key
+// signs under the builder's own grant, and the signature format is assembled here (for Authenticode
+// and JAR: a signed copy of the file).
 import { access } from 'node:fs/promises';
 import { CofferError, toCofferError } from '../../core/errors.ts';
 import type { CofferClient } from '../../client/index.ts';

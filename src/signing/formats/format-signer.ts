@@ -75,6 +75,8 @@ export interface FormatSigner {
    * signFile from the file; such formats take no digest submissions.
    */
   readonly output?: 'detached' | 'embedded';
+  /** The largest file the format signs (embedded formats hold the signed copy in memory); none when absent. */
+  readonly maxFileBytes?: number;
   /** How to hash the artifact for this key (INCOMPATIBLE_ALGORITHM / KEY_USAGE_NOT_ALLOWED when the format cannot use it). */
   hashPlan(signer: KeySigner, options?: FormatOptions): HashPlan;
   /** Signs the hashed artifact; the digest must have been made under hashPlan(signer, options). Embedded formats refuse (use signFile). */

@@ -241,8 +241,12 @@ export class SigningService {
       const profile = await this.projects.profile(project, checkName(body.profile, 'profile'));
       const { size } = body;
       if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new CofferError('INVALID_ARGUMENT', 'size must be the file\'s size in bytes');
+      const format = formatSigner(profile.format);
+      if (format.maxFileBytes !== undefined && size > format.maxFileBytes) {
+        throw new CofferError('INPUT_TOO_LARGE', `the ${format.format} format signs files of at most ${format.maxFileBytes} bytes`);
+      }
       const signer = await this.#keySigner(profile.key);
-      const plan = formatSigner(profile.format).hashPlan(signer, this.#planOptions(profile));
+      const plan = format.hashPlan(signer, this.#planOptions(profile));
       const hashes: PkiHash[] = plan.hash === 'SHA-256' ? ['SHA-256'] : ['SHA-256', plan.hash];
       const status = await this.#options.uploads.create({ expectedSize: size, hashes });
       const upload = await this.#uploadRecords.create({
@@ -477,7 +481,12 @@ export class SigningService {
     }
     // The format must be able to use the key (a CMS profile needs a certificate attached to it).
     const signer = await this.#keySigner(profile.key, true);
-    formatSigner(profile.format).hashPlan(signer, this.#planOptions(profile));
+    const format = formatSigner(profile.format);
+    const plan = format.hashPlan(signer, this.#planOptions(profile));
+    // A digest of the file alone can only be signed by a format that hashes nothing else and signs beside the file.
+    if (profile.allowDigestSubmission && (plan.prefix !== undefined || plan.suffix !== undefined || format.output === 'embedded')) {
+      throw new CofferError('INVALID_ARGUMENT', `profile.allowDigestSubmission: the ${format.format} format cannot sign a bare digest; submit files`);
+    }
     if (profile.timeStampKey !== undefined) await this.#describeKey(project, profile.timeStampKey, 'timeStampKey');
   }
 

@@ -1,19 +1,20 @@
 // The Authenticode format: a PE file (.exe, .dll, .sys) signed in place, as signtool and osslsigncode
 // sign it — SpcIndirectDataContent over the image hash, in a PKCS #7 SignedData carrying the key's
 // certificate chain, embedded as the file's attribute certificate table.
-import { createPublicKey } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import type { SigningAlgorithm } from '../../../core/algorithms/names.ts';
 import { CofferError } from '../../../core/errors.ts';
 import type { KeySpec } from '../../../core/key-record.ts';
-import { chainPem, parseCertificateChain } from '../../../pki/certificate-chain.ts';
 import { buildSignedData, signedDataContentInfo, timeStampTokenAttribute } from '../../../pki/cms/index.ts';
 import { type PkiSignatureAlgorithm, pkiSignatureAlgorithm } from '../../../pki/pki-signer.ts';
 import { chooseSigningAlgorithm } from '../algorithm-choice.ts';
 import type { FormatOptions, FormatSigner, HashPlan, KeySigner, SignedOutput } from '../format-signer.ts';
 import { embedSignature, readImageToSign } from './signed-image.ts';
 import { ID_SPC_INDIRECT_DATA, ID_SPC_RFC3161_TIME_STAMP, authenticodeSignedAttributes, indirectDataContent, type OpusInfo } from './spc-structures.ts';
+import { certificatesOf, checkedCertificates, type SignerCertificates } from '../signer-certificates.ts';
+import { MAX_PE_BYTES } from './pe-image.ts';
+
+/** How errors name this format. */
+const FORMAT = 'Authenticode';
 
 export const AUTHENTICODE_MEDIA_TYPE = 'application/vnd.microsoft.portable-executable';
 
@@ -57,33 +58,19 @@ function algorithmFor(signer: KeySigner, options?: FormatOptions): PkiSignatureA
   return pkiSignatureAlgorithm(spec);
 }
 
-function certificatesOf(signer: KeySigner): readonly Buffer[] {
-  if (signer.certificates === undefined || signer.certificates.length === 0) {
-    throw new CofferError('INVALID_ARGUMENT', 'the Authenticode format needs a certificate attached to the key: the signature names and carries it');
-  }
-  return signer.certificates;
-}
 
 /**
- * The leaf and chain as a verifier checks them: linked leaf-first and the leaf valid `now`
- * (CERTIFICATE_INVALID), for code signing if it lists extended key usages (CERTIFICATE_INVALID), and
- * for the signer's public key (CERTIFICATE_KEY_MISMATCH).
+ * The leaf and chain as a verifier checks them (signer-certificates.ts), and for code signing if the
+ * leaf lists extended key usages (CERTIFICATE_INVALID).
  */
-function checkedCertificates(signer: KeySigner, now: Date): { leaf: { der: Buffer; certificate: Certificate }; certificates: Certificate[] } {
-  const { leaf, ders } = parseCertificateChain(chainPem(certificatesOf(signer)), now);
-  if (!leaf.publicKey.equals(createPublicKey({ key: signer.publicKeyDer, format: 'der', type: 'spki' }))) {
-    throw new CofferError('CERTIFICATE_KEY_MISMATCH', "the attached certificate's public key is not the signing key's");
-  }
+function codeSigningCertificates(signer: KeySigner, now: Date): SignerCertificates {
+  const checked = checkedCertificates(signer, now, FORMAT);
   // Undefined at run time when the certificate has no extendedKeyUsage extension (@types/node omits that).
-  const usages = leaf.keyUsage as readonly string[] | undefined;
+  const usages = checked.leaf.x509.keyUsage as readonly string[] | undefined;
   if (usages !== undefined && !usages.some((usage) => CODE_SIGNING_USAGES.has(usage))) {
     throw new CofferError('CERTIFICATE_INVALID', 'the certificate is not for code signing: its extended key usage lacks id-kp-codeSigning');
   }
-  const certificates = ders.map((der) => AsnConvert.parse(der, Certificate));
-  const [leafDer] = ders;
-  const [leafCertificate] = certificates;
-  if (leafDer === undefined || leafCertificate === undefined) throw new CofferError('CERTIFICATE_INVALID', 'no certificate given');
-  return { leaf: { der: leafDer, certificate: leafCertificate }, certificates };
+  return checked;
 }
 
 /** SpcSpOpusInfo from metadata.programName and metadata.moreInfoUrl; INVALID_ARGUMENT when too long or not an http(s) URL. */
@@ -102,11 +89,12 @@ function opusInfoOf(options?: FormatOptions): OpusInfo {
 export const authenticodeSigner = {
   format: 'authenticode',
   output: 'embedded',
+  maxFileBytes: MAX_PE_BYTES,
 
   hashPlan(signer: KeySigner, options?: FormatOptions): HashPlan {
     const { digest } = algorithmFor(signer, options);
     // Fails before an upload is hashed, not after: a key without a certificate cannot sign Authenticode.
-    certificatesOf(signer);
+    certificatesOf(signer, FORMAT);
     opusInfoOf(options);
     return { hash: digest };
   },
@@ -118,7 +106,7 @@ export const authenticodeSigner = {
   async signFile(path: string, signer: KeySigner, options?: AuthenticodeOptions): Promise<SignedOutput> {
     const algorithm = algorithmFor(signer, options);
     const now = options?.signingTime ?? new Date();
-    const { leaf, certificates } = checkedCertificates(signer, now);
+    const { leaf, certificates } = codeSigningCertificates(signer, now);
     const opus = opusInfoOf(options);
     const image = await readImageToSign(path, algorithm.digest);
     const content = indirectDataContent(algorithm.digest, image.digest);

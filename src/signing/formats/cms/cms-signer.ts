@@ -1,15 +1,15 @@
 // The CMS format: a detached CMS/PKCS#7 SignedData (RFC 5652) over the artifact's digest, with the
 // key's certificate and chain, as a DER .p7s that `openssl cms -verify -binary -content` checks.
-import { createPublicKey } from 'node:crypto';
 import { id_data } from '@peculiar/asn1-cms';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import { CofferError } from '../../../core/errors.ts';
-import { parseCertificateChain, chainPem } from '../../../pki/certificate-chain.ts';
 import { buildSignedData, signedDataContentInfo, timeStampTokenAttribute } from '../../../pki/cms/index.ts';
 import { type PkiSignatureAlgorithm, pkiSignatureAlgorithm } from '../../../pki/pki-signer.ts';
 import { checkArtifactDigest, chooseSigningAlgorithm } from '../algorithm-choice.ts';
 import type { ArtifactDigest, FormatOptions, FormatSigner, HashPlan, KeySigner, SignedOutput } from '../format-signer.ts';
+import { certificatesOf, checkedCertificates } from '../signer-certificates.ts';
+
+/** How errors name this format. */
+const FORMAT = 'CMS';
 
 export interface CmsOptions extends FormatOptions {
   /**
@@ -33,28 +33,7 @@ function algorithmFor(signer: KeySigner, options?: FormatOptions): PkiSignatureA
   return algorithm;
 }
 
-function certificatesOf(signer: KeySigner): readonly Buffer[] {
-  if (signer.certificates === undefined || signer.certificates.length === 0) {
-    throw new CofferError('INVALID_ARGUMENT', 'the CMS format needs a certificate attached to the key: the signature names and carries it');
-  }
-  return signer.certificates;
-}
 
-/**
- * The leaf and chain, checked as a verifier would: each certificate issued by the next and the leaf
- * valid `now` (CERTIFICATE_INVALID), and the leaf for the signer's public key (CERTIFICATE_KEY_MISMATCH).
- */
-function checkedCertificates(signer: KeySigner, now: Date): { leaf: { der: Buffer; certificate: Certificate }; certificates: Certificate[] } {
-  const { leaf, ders } = parseCertificateChain(chainPem(certificatesOf(signer)), now);
-  if (!leaf.publicKey.equals(createPublicKey({ key: signer.publicKeyDer, format: 'der', type: 'spki' }))) {
-    throw new CofferError('CERTIFICATE_KEY_MISMATCH', "the attached certificate's public key is not the signing key's");
-  }
-  const certificates = ders.map((der) => AsnConvert.parse(der, Certificate));
-  const [leafDer] = ders;
-  const [leafCertificate] = certificates;
-  if (leafDer === undefined || leafCertificate === undefined) throw new CofferError('CERTIFICATE_INVALID', 'no certificate given');
-  return { leaf: { der: leafDer, certificate: leafCertificate }, certificates };
-}
 
 export const cmsSigner = {
   format: 'cms',
@@ -62,7 +41,7 @@ export const cmsSigner = {
   hashPlan(signer: KeySigner, options?: FormatOptions): HashPlan {
     const { digest } = algorithmFor(signer, options);
     // Fails before a 20 GB upload is hashed, not after: a key without a certificate cannot sign CMS.
-    certificatesOf(signer);
+    certificatesOf(signer, FORMAT);
     return { hash: digest };
   },
 
@@ -70,7 +49,7 @@ export const cmsSigner = {
     const algorithm = algorithmFor(signer, options);
     checkArtifactDigest(artifact, algorithm.digest);
     const now = options?.signingTime ?? new Date();
-    const { leaf, certificates } = checkedCertificates(signer, now);
+    const { leaf, certificates } = checkedCertificates(signer, now, FORMAT);
     const { timeStamp } = options ?? {};
     const { signedData } = await buildSignedData({
       // RFC 5652 §5.2: a detached signature over arbitrary octets is id-data with eContent omitted.

@@ -1,19 +1,21 @@
 // The JAR format: signs a Java archive inside the file as jarsigner does — a manifest with each
 // entry's SHA-256, a signature file (.SF) digesting the manifest, and a PKCS#7 SignedData block
 // (.RSA or .EC) over the .SF made by Coffer — and returns the signed archive.
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { id_data } from '@peculiar/asn1-cms';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import { CofferError } from '../../../core/errors.ts';
-import { chainPem, parseCertificateChain } from '../../../pki/certificate-chain.ts';
 import { buildSignedData, signedDataContentInfo, timeStampTokenAttribute } from '../../../pki/cms/index.ts';
 import { type PkiSignatureAlgorithm, pkiSignatureAlgorithm } from '../../../pki/pki-signer.ts';
 import { chooseSigningAlgorithm } from '../algorithm-choice.ts';
 import type { FormatOptions, FormatSigner, HashPlan, KeySigner, SignedOutput } from '../format-signer.ts';
 import { MANIFEST_NAME, readJar, writeSignedJar } from './jar-archive.ts';
 import { signatureFile, signedManifest } from './signature-files.ts';
+import { certificatesOf, checkedCertificates } from '../signer-certificates.ts';
+import { MAX_ARCHIVE_BYTES } from './zip-reader.ts';
+
+/** How errors name this format. */
+const FORMAT = 'JAR';
 
 export interface JarOptions extends FormatOptions {
   /**
@@ -47,12 +49,6 @@ function algorithmFor(signer: KeySigner, options?: FormatOptions): { algorithm: 
   return { algorithm, suffix };
 }
 
-function certificatesOf(signer: KeySigner): readonly Buffer[] {
-  if (signer.certificates === undefined || signer.certificates.length === 0) {
-    throw new CofferError('INVALID_ARGUMENT', 'the JAR format needs a certificate attached to the key: the signature block names and carries it');
-  }
-  return signer.certificates;
-}
 
 /** The signature files' base name: metadata.jarAlias upper-cased, else COFFER; INVALID_ARGUMENT unless [A-Z0-9_-]{1,8}. */
 function aliasOf(options?: FormatOptions): string {
@@ -61,31 +57,17 @@ function aliasOf(options?: FormatOptions): string {
   return alias;
 }
 
-/**
- * The leaf and chain checked as a verifier would: each certificate issued by the next and the leaf
- * valid `now` (CERTIFICATE_INVALID), the leaf for the signer's key (CERTIFICATE_KEY_MISMATCH).
- */
-function checkedCertificates(signer: KeySigner, now: Date): { leaf: { der: Buffer; certificate: Certificate }; certificates: Certificate[] } {
-  const { leaf, ders } = parseCertificateChain(chainPem(certificatesOf(signer)), now);
-  if (!leaf.publicKey.equals(createPublicKey({ key: signer.publicKeyDer, format: 'der', type: 'spki' }))) {
-    throw new CofferError('CERTIFICATE_KEY_MISMATCH', "the attached certificate's public key is not the signing key's");
-  }
-  const certificates = ders.map((der) => AsnConvert.parse(der, Certificate));
-  const [leafDer] = ders;
-  const [leafCertificate] = certificates;
-  if (leafDer === undefined || leafCertificate === undefined) throw new CofferError('CERTIFICATE_INVALID', 'no certificate given');
-  return { leaf: { der: leafDer, certificate: leafCertificate }, certificates };
-}
 
 const NODE_HASH = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
 
 export const jarSigner = {
   format: 'jar',
   output: 'embedded',
+  maxFileBytes: MAX_ARCHIVE_BYTES,
 
   hashPlan(signer: KeySigner, options?: FormatOptions): HashPlan {
     const { algorithm } = algorithmFor(signer, options);
-    certificatesOf(signer);
+    certificatesOf(signer, FORMAT);
     aliasOf(options);
     return { hash: algorithm.digest };
   },
@@ -99,7 +81,7 @@ export const jarSigner = {
     const alias = aliasOf(options);
     const now = options?.signingTime ?? new Date();
     // Checked before the file is read: a bad certificate fails fast.
-    const { leaf, certificates } = checkedCertificates(signer, now);
+    const { leaf, certificates } = checkedCertificates(signer, now, FORMAT);
     const { timeStamp } = options ?? {};
     const handle = await open(path, 'r');
     try {
