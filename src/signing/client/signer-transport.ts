@@ -10,17 +10,14 @@ import { pipeline } from 'node:stream/promises';
 import { CofferError } from '../../core/errors.ts';
 import { apiErrorFrom, networkError, protocolError } from '../../client/client-errors.ts';
 import { readAnswerBytes, requestIdOf, REQUEST_ID_HEADER } from '../../client/answer-reader.ts';
+import type { Query, TransportOptions } from '../../client/http-transport.ts';
 
-export interface SignerTransportOptions {
-  readonly url: URL;
-  readonly ca?: Buffer | undefined;
-  readonly cert?: Buffer | undefined;
-  readonly key?: Buffer | undefined;
+/** The node transport's options, with the bearer token the signer also takes. */
+export interface SignerTransportOptions extends TransportOptions {
   readonly token?: string | undefined;
-  readonly timeoutMs: number;
 }
 
-export type Query = Readonly<Record<string, string | number | undefined>>;
+export type { Query };
 
 /** A streamed request body and what is known of it. */
 export interface StreamBody {

@@ -1,12 +1,11 @@
 // The CMS format: a detached CMS/PKCS#7 SignedData (RFC 5652) over the artifact's digest, with the
 // key's certificate and chain, as a DER .p7s that `openssl cms -verify -binary -content` checks.
-import { id_data } from '@peculiar/asn1-cms';
 import { CofferError } from '../../../core/errors.ts';
-import { buildSignedData, signedDataContentInfo, timeStampTokenAttribute } from '../../../pki/cms/index.ts';
 import { type PkiSignatureAlgorithm, pkiSignatureAlgorithm } from '../../../pki/pki-signer.ts';
 import { checkArtifactDigest, chooseSigningAlgorithm } from '../algorithm-choice.ts';
 import type { ArtifactDigest, FormatOptions, FormatSigner, HashPlan, KeySigner, SignedOutput } from '../format-signer.ts';
 import { certificatesOf, checkedCertificates } from '../signer-certificates.ts';
+import { detachedSignedData } from '../detached-signed-data.ts';
 
 /** How errors name this format. */
 const FORMAT = 'CMS';
@@ -49,21 +48,9 @@ export const cmsSigner = {
     const algorithm = algorithmFor(signer, options);
     checkArtifactDigest(artifact, algorithm.digest);
     const now = options?.signingTime ?? new Date();
-    const { leaf, certificates } = checkedCertificates(signer, now, FORMAT);
-    const { timeStamp } = options ?? {};
-    const { signedData } = await buildSignedData({
-      // RFC 5652 §5.2: a detached signature over arbitrary octets is id-data with eContent omitted.
-      contentType: id_data,
-      content: { detachedDigest: artifact.digest },
-      algorithm,
-      signingTime: now,
-      signer: leaf,
-      certificates,
-      // The signed attributes are a few hundred bytes: signed as a message, so Ed25519 and ML-DSA
-      // sign them purely (RFC 8419 §3) and RSA/ECDSA hash them in the module.
-      sign: (attributesDer) => signer.sign(algorithm.algorithm, { message: attributesDer }),
-      ...(timeStamp === undefined ? {} : { unsignedAttributes: async (signature: Buffer) => [timeStampTokenAttribute(await timeStamp(signature), signature)] }),
+    const bytes = await detachedSignedData({
+      signer, algorithm, detachedDigest: artifact.digest, signingTime: now, chain: checkedCertificates(signer, now, FORMAT), timeStamp: options?.timeStamp,
     });
-    return { bytes: signedDataContentInfo(signedData), mediaType: 'application/pkcs7-signature', suffix: '.p7s', algorithm: algorithm.algorithm };
+    return { bytes, mediaType: 'application/pkcs7-signature', suffix: '.p7s', algorithm: algorithm.algorithm };
   },
 } satisfies FormatSigner;

@@ -3,15 +3,15 @@
 // (.RSA or .EC) over the .SF made by Coffer — and returns the signed archive.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { id_data } from '@peculiar/asn1-cms';
 import { CofferError } from '../../../core/errors.ts';
-import { buildSignedData, signedDataContentInfo, timeStampTokenAttribute } from '../../../pki/cms/index.ts';
+import { nodeHashName } from '../../../pki/cms/signed-attributes.ts';
 import { type PkiSignatureAlgorithm, pkiSignatureAlgorithm } from '../../../pki/pki-signer.ts';
 import { chooseSigningAlgorithm } from '../algorithm-choice.ts';
 import type { FormatOptions, FormatSigner, HashPlan, KeySigner, SignedOutput } from '../format-signer.ts';
 import { MANIFEST_NAME, readJar, writeSignedJar } from './jar-archive.ts';
 import { signatureFile, signedManifest } from './signature-files.ts';
 import { certificatesOf, checkedCertificates } from '../signer-certificates.ts';
+import { detachedSignedData } from '../detached-signed-data.ts';
 import { MAX_ARCHIVE_BYTES } from './zip-reader.ts';
 
 /** How errors name this format. */
@@ -58,7 +58,6 @@ function aliasOf(options?: FormatOptions): string {
 }
 
 
-const NODE_HASH = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
 
 export const jarSigner = {
   format: 'jar',
@@ -81,29 +80,21 @@ export const jarSigner = {
     const alias = aliasOf(options);
     const now = options?.signingTime ?? new Date();
     // Checked before the file is read: a bad certificate fails fast.
-    const { leaf, certificates } = checkedCertificates(signer, now, FORMAT);
+    const chain = checkedCertificates(signer, now, FORMAT);
     const { timeStamp } = options ?? {};
     const handle = await open(path, 'r');
     try {
       const read = await readJar(handle);
       const manifest = signedManifest(read.manifest, read.digests);
       const sf = signatureFile(manifest);
-      const { signedData } = await buildSignedData({
-        // A JAR signature block is a detached PKCS#7 SignedData over the .SF bytes, as jarsigner writes it:
-        // with signed attributes, so the module signs a few hundred bytes whatever the JAR's size.
-        contentType: id_data,
-        content: { detachedDigest: createHash(NODE_HASH[algorithm.digest]).update(sf).digest() },
-        algorithm,
-        signingTime: now,
-        signer: leaf,
-        certificates,
-        sign: (attributesDer) => signer.sign(algorithm.algorithm, { message: attributesDer }),
-        ...(timeStamp === undefined ? {} : { unsignedAttributes: async (signature: Buffer) => [timeStampTokenAttribute(await timeStamp(signature), signature)] }),
+      // A JAR signature block is a detached PKCS#7 SignedData over the .SF bytes, with signed attributes as jarsigner writes it.
+      const block = await detachedSignedData({
+        signer, algorithm, detachedDigest: createHash(nodeHashName(algorithm.digest)).update(sf).digest(), signingTime: now, chain, timeStamp,
       });
       const bytes = await writeSignedJar(handle, read, [
         { name: MANIFEST_NAME, data: manifest.bytes },
         { name: `META-INF/${alias}.SF`, data: sf },
-        { name: `META-INF/${alias}.${suffix}`, data: signedDataContentInfo(signedData) },
+        { name: `META-INF/${alias}.${suffix}`, data: block },
       ], now);
       return { bytes, mediaType: 'application/java-archive', suffix: '', algorithm: algorithm.algorithm };
     } finally {

@@ -28,8 +28,8 @@ const ENCRYPTION_FLAGS = 0x0001 | 0x0040 | 0x2000;
 
 export type ZipMethod = 0 | 8;
 
-export interface ZipEntry {
-  readonly name: string;
+/** One entry's central-directory fields, as read and as written again (zip-writer.ts). */
+export interface ZipRecord {
   readonly nameBytes: Buffer;
   readonly versionMadeBy: number;
   readonly versionNeeded: number;
@@ -43,9 +43,13 @@ export interface ZipEntry {
   readonly uncompressedSize: number;
   readonly internalAttributes: number;
   readonly externalAttributes: number;
-  readonly centralExtra: Buffer;
   readonly localExtra: Buffer;
+  readonly centralExtra: Buffer;
   readonly comment: Buffer;
+}
+
+export interface ZipEntry extends ZipRecord {
+  readonly name: string;
   readonly localHeaderOffset: number;
   /** Where the (compressed) data starts, after the local header. */
   readonly dataOffset: number;

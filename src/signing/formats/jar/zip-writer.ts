@@ -2,7 +2,9 @@
 // known up front), central directory headers and the end record; no ZIP64.
 import { crc32, deflateRawSync } from 'node:zlib';
 import { CofferError } from '../../../core/errors.ts';
-import type { ZipMethod } from './zip-reader.ts';
+import type { ZipRecord } from './zip-reader.ts';
+
+export type { ZipRecord };
 
 /** APPNOTE 4.4.4 bit 3: sizes and CRC-32 follow the data in a descriptor. Written headers carry them instead. */
 const DATA_DESCRIPTOR_FLAG = 0x0008;
@@ -11,24 +13,6 @@ const UTF8_FLAG = 0x0800;
 const ZIP64_EXTRA_ID = 0x0001;
 /** Version 2.0: deflate and directories (APPNOTE 4.4.3.2); made by MS-DOS (upper byte 0), as the JDK writes. */
 const VERSION_20 = 20;
-
-export interface ZipRecord {
-  readonly nameBytes: Buffer;
-  readonly versionMadeBy: number;
-  readonly versionNeeded: number;
-  readonly flags: number;
-  readonly method: ZipMethod;
-  readonly dosTime: number;
-  readonly dosDate: number;
-  readonly crc32: number;
-  readonly compressedSize: number;
-  readonly uncompressedSize: number;
-  readonly internalAttributes: number;
-  readonly externalAttributes: number;
-  readonly localExtra: Buffer;
-  readonly centralExtra: Buffer;
-  readonly comment: Buffer;
-}
 
 /** Bytes a local header of `record` takes. */
 export function localHeaderLength(record: ZipRecord): number {
