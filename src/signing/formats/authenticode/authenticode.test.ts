@@ -4,56 +4,25 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ContentInfo, SignedData, id_signedData } from '@peculiar/asn1-cms';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { MessageImprint, TSTInfo, TimeStampReq, TimeStampReqVersion, TimeStampResp } from '@peculiar/asn1-tsp';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { TSTInfo } from '@peculiar/asn1-tsp';
 import { isCofferError, type ErrorCode } from '../../../core/errors.ts';
 import type { KeySpec } from '../../../core/key-record.ts';
-import { checkCaProfile } from '../../../pki/ca/ca-profile.ts';
-import { planLeaf, signLeafCertificate, signRootCertificate } from '../../../pki/ca/certificate-authority.ts';
-import { encodePem } from '../../../pki/pem-blocks.ts';
-import type { PkiSigner } from '../../../pki/pki-signer.ts';
 import { openssl, tempDir } from '../../../pki/pki-test-kit.ts';
-import { timeStamp } from '../../../pki/tsa/index.ts';
-import { buildCsr, parseCsr } from '../../../pki/x509/csr.ts';
-import { parseDistinguishedName } from '../../../pki/x509/distinguished-names.ts';
-import { keyIdentifierOf } from '../../../pki/x509/extensions.ts';
 import { localSigner } from '../../../pki/x509/local-signer-test-kit.ts';
-import { localKeySigner, pkiSignerOf, type LocalKeySigner } from '../local-key-signer-test-kit.ts';
+import { localKeySigner, pkiSignerOf } from '../local-key-signer-test-kit.ts';
 import { AUTHENTICODE_MEDIA_TYPE, authenticodeSigner, hashPeImage, parsePeLayout, type AuthenticodeOptions } from './index.ts';
 import { AuthenticodeImageHasher } from './image-hash.ts';
 import { peChecksum } from './pe-checksum.ts';
 import { buildPe, osslsigncode, PE_OFFSETS } from './pe-test-kit.ts';
 import { ID_SPC_INDIRECT_DATA, ID_SPC_RFC3161_TIME_STAMP, ID_SPC_SP_OPUS_INFO, ID_SPC_STATEMENT_TYPE, SpcIndirectDataContent } from './spc-structures.ts';
+import { certifiedKey, issueChain, localTsa, SHA256_OID, type LocalTsa } from '../certified-key-test-kit.ts';
 
-const SHA256_OID = '2.16.840.1.101.3.4.2.1';
 const DIGEST_OIDS: Readonly<Record<string, string>> = { sha256: SHA256_OID, sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' };
-const TSA_POLICY = '1.3.6.1.4.1.99999.7.1';
 const DAY_MS = 86_400_000;
 
-interface Chain {
-  /** Leaf first, then the root. */
-  readonly ders: readonly [Buffer, Buffer];
-  readonly rootPem: string;
-}
 
-/** A root CA and an end-entity certificate for `subjectKey` with the `purpose` EKU, issued through Coffer's CA path. */
-async function issueChain(subjectKey: PkiSigner, purpose: 'codeSigning' | 'timeStamping', now = new Date(), validityDays = 30): Promise<Chain> {
-  const profile = checkCaProfile({ extendedKeyUsage: [purpose] });
-  const rootKey = localSigner('EC_P256');
-  const rootName = parseDistinguishedName(`CN=Coffer ${purpose} test root, O=Coffer`).name;
-  const root = await signRootCertificate(rootKey, { subject: rootName, publicKeyDer: rootKey.publicKeyDer, validityDays: 60, profile, now });
-  const csr = parseCsr((await buildCsr(subjectKey, { subject: `CN=Coffer ${purpose} test, O=Coffer`, keyUsage: ['digitalSignature'], extendedKeyUsage: [purpose] })).der);
-  const issuer = { signer: rootKey, name: rootName, keyIdentifier: keyIdentifierOf(rootKey.publicKeyDer), notAfter: root.notAfter, profile };
-  const leaf = await signLeafCertificate(issuer, csr, planLeaf(csr, { validityDays }, profile, 'test root', []), now);
-  return { ders: [leaf.der, root.der], rootPem: encodePem('CERTIFICATE', root.der) };
-}
 
-async function certifiedKey(spec: KeySpec, purpose: 'codeSigning' | 'timeStamping' = 'codeSigning'): Promise<{ key: LocalKeySigner; chain: Chain }> {
-  const bare = localKeySigner(spec);
-  const chain = await issueChain(pkiSignerOf(bare), purpose);
-  return { key: { ...bare, certificates: chain.ders }, chain };
-}
 
 async function assertCode(run: () => unknown, code: ErrorCode): Promise<void> {
   await assert.rejects(async () => { await run(); }, (error: unknown) => isCofferError(error, code));
@@ -268,23 +237,12 @@ describe('authenticodeSigner re-signing and interoperability', () => {
   });
 });
 
-/** A real Coffer TSA (RSA key, timeStamping certificate) answering over SHA-256 of the signature. */
-async function tsaFixture(dir: string): Promise<{ stamp: (signature: Buffer) => Promise<Buffer>; stamped: Buffer[] }> {
-  const tsaKey = localSigner('RSA_2048');
-  const chain = await issueChain(tsaKey, 'timeStamping');
-  writeFileSync(join(dir, 'tsa-root.pem'), chain.rootPem);
-  const stamped: Buffer[] = [];
-  const stamp = async (signature: Buffer): Promise<Buffer> => {
-    stamped.push(signature);
-    const imprint = new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA256_OID }), hashedMessage: new OctetString(createHash('sha256').update(signature).digest()) });
-    const query = new TimeStampReq({ version: TimeStampReqVersion.v1, messageImprint: imprint, nonce: new Uint8Array(randomBytes(8)).buffer, certReq: true });
-    const outcome = await timeStamp(tsaKey, { certificateDer: chain.ders[0], chainDer: [chain.ders[1]], policy: TSA_POLICY }, Buffer.from(AsnConvert.serialize(query)), new Date());
-    assert.equal(outcome.granted, true);
-    const token = AsnConvert.parse(outcome.reply, TimeStampResp).timeStampToken;
-    assert.ok(token !== undefined);
-    return Buffer.from(AsnConvert.serialize(token));
-  };
-  return { stamp, stamped };
+
+/** A local TSA whose root is written to tsa-root.pem for osslsigncode's -TSA-CAfile. */
+async function tsaFixture(dir: string): Promise<LocalTsa> {
+  const tsa = await localTsa();
+  writeFileSync(join(dir, 'tsa-root.pem'), tsa.chain.rootPem);
+  return tsa;
 }
 
 describe('authenticodeSigner with a timeStamp option: the RFC 3161 counter-signature', () => {
@@ -339,7 +297,7 @@ describe('authenticodeSigner refuses what cannot make a verifiable signature', (
     await assertCode(() => authenticodeSigner.signFile(path, { ...bare, certificates: [] }), 'INVALID_ARGUMENT');
     await assertCode(() => authenticodeSigner.signFile(path, { ...bare, certificates: chain.ders }), 'CERTIFICATE_KEY_MISMATCH');
     await assertCode(() => authenticodeSigner.signFile(path, { ...key, certificates: [chain.ders[1], chain.ders[0]] }), 'CERTIFICATE_INVALID');
-    const expired = await issueChain(pkiSignerOf(key), 'codeSigning', new Date(Date.now() - 3 * DAY_MS), 1);
+    const expired = await issueChain(pkiSignerOf(key), 'codeSigning', { now: new Date(Date.now() - 3 * DAY_MS), validityDays: 1 });
     await assertCode(() => authenticodeSigner.signFile(path, { ...key, certificates: expired.ders }), 'CERTIFICATE_INVALID');
     const timeStamping = await issueChain(pkiSignerOf(key), 'timeStamping');
     await assertCode(() => authenticodeSigner.signFile(path, { ...key, certificates: timeStamping.ders }), 'CERTIFICATE_INVALID');

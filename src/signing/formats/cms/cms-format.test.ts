@@ -4,62 +4,29 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ContentInfo, SignedData, type SignerInfo, id_data, id_signedData } from '@peculiar/asn1-cms';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { MessageImprint, TSTInfo, TimeStampReq, TimeStampReqVersion, TimeStampResp } from '@peculiar/asn1-tsp';
-import { AlgorithmIdentifier, Time } from '@peculiar/asn1-x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { TSTInfo } from '@peculiar/asn1-tsp';
+import { Time } from '@peculiar/asn1-x509';
 import { isCofferError, type ErrorCode } from '../../../core/errors.ts';
 import type { KeySpec } from '../../../core/key-record.ts';
-import { checkCaProfile } from '../../../pki/ca/ca-profile.ts';
-import { signLeafCertificate, planLeaf, signRootCertificate } from '../../../pki/ca/certificate-authority.ts';
 import { ID_AA_TIME_STAMP_TOKEN, ID_SIGNING_CERTIFICATE_V2, SigningCertificateV2 } from '../../../pki/cms/index.ts';
 import { encodePem } from '../../../pki/pem-blocks.ts';
-import type { PkiSigner } from '../../../pki/pki-signer.ts';
 import { openssl, tempDir } from '../../../pki/pki-test-kit.ts';
-import { timeStamp } from '../../../pki/tsa/index.ts';
-import { buildCsr, parseCsr } from '../../../pki/x509/csr.ts';
-import { parseDistinguishedName } from '../../../pki/x509/distinguished-names.ts';
-import { keyIdentifierOf } from '../../../pki/x509/extensions.ts';
 import { localSigner } from '../../../pki/x509/local-signer-test-kit.ts';
 import { hashArtifact } from '../../artifact-hash.ts';
 import type { ArtifactDigest, KeySigner } from '../format-signer.ts';
-import { localKeySigner, pkiSignerOf, type LocalKeySigner } from '../local-key-signer-test-kit.ts';
+import { localKeySigner, pkiSignerOf } from '../local-key-signer-test-kit.ts';
 import { cmsSigner, type CmsOptions } from './index.ts';
+import { certifiedKey, issueChain, localTsa, SHA256_OID, type Chain, type LocalTsa } from '../certified-key-test-kit.ts';
 
 const DAY_MS = 86_400_000;
-const SHA256_OID = '2.16.840.1.101.3.4.2.1';
 const DIGEST_OIDS: Readonly<Record<string, string>> = { sha256: SHA256_OID, sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' };
 /** The digest each spec's CMS signature uses: RSA and ECDSA by key size, SHA-512 for Ed25519 (RFC 8419 §3). */
 const DIGESTS: Readonly<Partial<Record<KeySpec, string>>> = { RSA_2048: 'sha256', RSA_3072: 'sha384', EC_P256: 'sha256', EC_P384: 'sha384', ED25519: 'sha512' };
 const OPENSSL_SPECS: readonly KeySpec[] = ['RSA_2048', 'RSA_3072', 'EC_P256', 'EC_P384'];
-const TSA_POLICY = '1.3.6.1.4.1.99999.7.1';
 
-interface Chain {
-  /** Leaf first, then the root. */
-  readonly ders: readonly [Buffer, Buffer];
-  readonly rootPem: string;
-}
 
-/**
- * A root CA and an end-entity certificate for `subjectKey` issued through Coffer's own CA path
- * (CSR signed by the key, planned against the profile), for `purpose`, valid from `now`.
- */
-async function issueChain(subjectKey: PkiSigner, purpose: 'codeSigning' | 'timeStamping', now = new Date(), validityDays = 30): Promise<Chain> {
-  const profile = checkCaProfile({ extendedKeyUsage: [purpose] });
-  const rootKey = localSigner('EC_P256');
-  const rootName = parseDistinguishedName(`CN=Coffer ${purpose} test root, O=Coffer`).name;
-  const root = await signRootCertificate(rootKey, { subject: rootName, publicKeyDer: rootKey.publicKeyDer, validityDays: 60, profile, now });
-  const csr = parseCsr((await buildCsr(subjectKey, { subject: `CN=Coffer ${purpose} test, O=Coffer`, keyUsage: ['digitalSignature'], extendedKeyUsage: [purpose] })).der);
-  const issuer = { signer: rootKey, name: rootName, keyIdentifier: keyIdentifierOf(rootKey.publicKeyDer), notAfter: root.notAfter, profile };
-  const leaf = await signLeafCertificate(issuer, csr, planLeaf(csr, { validityDays }, profile, 'test root', []), now);
-  return { ders: [leaf.der, root.der], rootPem: encodePem('CERTIFICATE', root.der) };
-}
 
-/** A local key with a code-signing certificate and its root attached, as the SDK signer attaches them. */
-async function certifiedKey(spec: KeySpec): Promise<{ key: LocalKeySigner; chain: Chain }> {
-  const bare = localKeySigner(spec);
-  const chain = await issueChain(pkiSignerOf(bare), 'codeSigning');
-  return { key: { ...bare, certificates: chain.ders }, chain };
-}
 
 async function assertCode(run: () => unknown, code: ErrorCode): Promise<void> {
   await assert.rejects(async () => { await run(); }, (error: unknown) => isCofferError(error, code));
@@ -208,23 +175,11 @@ describe('cmsSigner with ED25519 (OpenSSL 3.0 cannot verify Ed25519 CMS: checked
 });
 
 /** A real Coffer TSA (RSA key, timeStamping certificate) answering over SHA-256 of the signature. */
-async function tsaFixture(dir: string): Promise<{ stamp: (signature: Buffer) => Promise<Buffer>; stamped: Buffer[] }> {
-  const tsaKey = localSigner('RSA_2048');
-  const chain = await issueChain(tsaKey, 'timeStamping');
-  writeFileSync(join(dir, 'tsa-root.pem'), chain.rootPem);
-  writeFileSync(join(dir, 'tsa.pem'), encodePem('CERTIFICATE', chain.ders[0]));
-  const stamped: Buffer[] = [];
-  const stamp = async (signature: Buffer): Promise<Buffer> => {
-    stamped.push(signature);
-    const imprint = new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA256_OID }), hashedMessage: new OctetString(createHash('sha256').update(signature).digest()) });
-    const query = new TimeStampReq({ version: TimeStampReqVersion.v1, messageImprint: imprint, nonce: new Uint8Array(randomBytes(8)).buffer, certReq: true });
-    const outcome = await timeStamp(tsaKey, { certificateDer: chain.ders[0], chainDer: [chain.ders[1]], policy: TSA_POLICY }, Buffer.from(AsnConvert.serialize(query)), new Date());
-    assert.equal(outcome.granted, true);
-    const token = AsnConvert.parse(outcome.reply, TimeStampResp).timeStampToken;
-    assert.ok(token !== undefined);
-    return Buffer.from(AsnConvert.serialize(token));
-  };
-  return { stamp, stamped };
+async function tsaFixture(dir: string): Promise<LocalTsa> {
+  const tsa = await localTsa();
+  writeFileSync(join(dir, 'tsa-root.pem'), tsa.chain.rootPem);
+  writeFileSync(join(dir, 'tsa.pem'), encodePem('CERTIFICATE', tsa.chain.ders[0]));
+  return tsa;
 }
 
 describe('cmsSigner with a timeStamp option: an RFC 3161 token over the signature', () => {
@@ -291,7 +246,7 @@ describe('cmsSigner refuses what cannot make a verifiable signature, before the 
     await assertCode(() => cmsSigner.sign(artifactFor('SHA-256'), { ...bare, certificates: chain.ders }), 'CERTIFICATE_KEY_MISMATCH');
     await assertCode(() => cmsSigner.sign(artifactFor('SHA-256'), { ...key, certificates: [chain.ders[1], chain.ders[0]] }), 'CERTIFICATE_INVALID');
     await assertCode(() => cmsSigner.sign(artifactFor('SHA-256'), { ...key, certificates: [Buffer.from('not a certificate')] }), 'CERTIFICATE_INVALID');
-    const expired = await issueChain(pkiSignerOf(key), 'codeSigning', new Date(Date.now() - 3 * DAY_MS), 1);
+    const expired = await issueChain(pkiSignerOf(key), 'codeSigning', { now: new Date(Date.now() - 3 * DAY_MS), validityDays: 1 });
     await assertCode(() => cmsSigner.sign(artifactFor('SHA-256'), { ...key, certificates: expired.ders }), 'CERTIFICATE_INVALID');
     assert.equal(bare.calls.length, 0);
     const csrSignatures = key.calls.length;

@@ -6,26 +6,15 @@ import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { MessageImprint, TimeStampReq, TimeStampReqVersion, TimeStampResp } from '@peculiar/asn1-tsp';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { isCofferError, type ErrorCode } from '../../../core/errors.ts';
 import type { KeySpec } from '../../../core/key-record.ts';
-import { checkCaProfile } from '../../../pki/ca/ca-profile.ts';
-import { planLeaf, signLeafCertificate, signRootCertificate } from '../../../pki/ca/certificate-authority.ts';
-import { encodePem } from '../../../pki/pem-blocks.ts';
-import type { PkiSigner } from '../../../pki/pki-signer.ts';
 import { tempDir } from '../../../pki/pki-test-kit.ts';
-import { timeStamp } from '../../../pki/tsa/index.ts';
-import { buildCsr, parseCsr } from '../../../pki/x509/csr.ts';
-import { parseDistinguishedName } from '../../../pki/x509/distinguished-names.ts';
-import { keyIdentifierOf } from '../../../pki/x509/extensions.ts';
-import { localSigner } from '../../../pki/x509/local-signer-test-kit.ts';
-import { localKeySigner, pkiSignerOf, type LocalKeySigner } from '../local-key-signer-test-kit.ts';
+import { localKeySigner, type LocalKeySigner } from '../local-key-signer-test-kit.ts';
 import { headerBytes, parseManifest } from './manifest.ts';
 import { jarSigner, type JarOptions } from './index.ts';
 import { readZipDirectory, type ZipEntry } from './zip-reader.ts';
 import { type ZipRecord, centralHeader, deflatedEntry, endOfCentralDirectory, localHeader } from './zip-writer.ts';
+import { certifiedKey, localTsa, type Chain } from '../certified-key-test-kit.ts';
 
 interface ToolResult {
   readonly status: number;
@@ -50,30 +39,19 @@ async function assertCode(run: () => unknown, code: ErrorCode): Promise<void> {
   await assert.rejects(async () => { await run(); }, (error: unknown) => isCofferError(error, code));
 }
 
-interface Chain {
-  /** Leaf first, then the root. */
-  readonly ders: readonly [Buffer, Buffer];
-  readonly rootPem: string;
+
+
+
+/** Over six months, so jarsigner has no "expires soon" warning to give. */
+const JAR_CHAIN = { validityDays: 365, label: 'JAR' } as const;
+
+async function jarCertifiedKey(spec: KeySpec): Promise<{ key: LocalKeySigner; chain: Chain }> {
+  return certifiedKey(spec, 'codeSigning', JAR_CHAIN);
 }
 
-/** A root CA and a leaf for `subjectKey` with `purpose` EKU, issued through Coffer's CA path (CSR signed by the key). */
-async function issueChain(subjectKey: PkiSigner, purpose: 'codeSigning' | 'timeStamping'): Promise<Chain> {
-  const now = new Date();
-  const profile = checkCaProfile({ extendedKeyUsage: [purpose] });
-  const rootKey = localSigner('EC_P256');
-  const rootName = parseDistinguishedName(`CN=Coffer JAR ${purpose} test root, O=Coffer`).name;
-  const root = await signRootCertificate(rootKey, { subject: rootName, publicKeyDer: rootKey.publicKeyDer, validityDays: 800, profile, now });
-  const csr = parseCsr((await buildCsr(subjectKey, { subject: `CN=Coffer JAR ${purpose} test, O=Coffer`, keyUsage: ['digitalSignature'], extendedKeyUsage: [purpose] })).der);
-  const issuer = { signer: rootKey, name: rootName, keyIdentifier: keyIdentifierOf(rootKey.publicKeyDer), notAfter: root.notAfter, profile };
-  // Over six months, so jarsigner has no "expires soon" warning to give.
-  const leaf = await signLeafCertificate(issuer, csr, planLeaf(csr, { validityDays: 365 }, profile, 'test root', []), now);
-  return { ders: [leaf.der, root.der], rootPem: encodePem('CERTIFICATE', root.der) };
-}
-
-async function certifiedKey(spec: KeySpec): Promise<{ key: LocalKeySigner; chain: Chain }> {
-  const bare = localKeySigner(spec);
-  const chain = await issueChain(pkiSignerOf(bare), 'codeSigning');
-  return { key: { ...bare, certificates: chain.ders }, chain };
+async function tsaFixture(): Promise<{ stamp: (signature: Buffer) => Promise<Buffer>; rootPem: string }> {
+  const tsa = await localTsa(JAR_CHAIN);
+  return { stamp: tsa.stamp, rootPem: tsa.chain.rootPem };
 }
 
 const LONG_NAME = 'com/example/a-rather-long-package-directory-name-that-forces-continuation/Résumé-ünïcödé-resource.properties';
@@ -142,28 +120,13 @@ async function unzipEntry(dir: string, jar: string, name: string): Promise<strin
 const java = await tool('java', ['-version'], '/');
 const JAVA_VERSION = java.stderr.split('\n')[0] ?? '';
 
-/** A real Coffer TSA (RSA key, timeStamping certificate) answering over SHA-256 of the signature. */
-async function tsaFixture(): Promise<{ stamp: (signature: Buffer) => Promise<Buffer>; rootPem: string }> {
-  const tsaKey = localSigner('RSA_2048');
-  const chain = await issueChain(tsaKey, 'timeStamping');
-  const stamp = async (signature: Buffer): Promise<Buffer> => {
-    const imprint = new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: '2.16.840.1.101.3.4.2.1' }), hashedMessage: new OctetString(createHash('sha256').update(signature).digest()) });
-    const query = new TimeStampReq({ version: TimeStampReqVersion.v1, messageImprint: imprint, nonce: new Uint8Array(randomBytes(8)).buffer, certReq: true });
-    const outcome = await timeStamp(tsaKey, { certificateDer: chain.ders[0], chainDer: [chain.ders[1]], policy: '1.3.6.1.4.1.99999.7.1' }, Buffer.from(AsnConvert.serialize(query)), new Date());
-    assert.equal(outcome.granted, true);
-    const token = AsnConvert.parse(outcome.reply, TimeStampResp).timeStampToken;
-    assert.ok(token !== undefined);
-    return Buffer.from(AsnConvert.serialize(token));
-  };
-  return { stamp, rootPem: chain.rootPem };
-}
 
 // Each case waits mostly on JVM start-up (about a second per jar, keytool or jarsigner run): run side by side.
 describe(`jarsigner -verify -strict (${JAVA_VERSION}) accepts the JARs jarSigner writes`, { concurrency: true }, () => {
   for (const [spec, block, hashName] of [['RSA_2048', 'RSA', 'SHA-256'], ['EC_P256', 'EC', 'SHA-256'], ['EC_P384', 'EC', 'SHA-384']] as const) {
     it(`${spec}: the manifest, .SF and block come first and every entry is signed${spec === 'EC_P256' ? '; a tampered entry fails' : ''}`, async (t) => {
       const dir = tempDir(t);
-      const { key, chain } = await certifiedKey(spec);
+      const { key, chain } = await jarCertifiedKey(spec);
       assert.deepEqual(jarSigner.hashPlan(key), { hash: hashName });
       await trustStore(dir, [chain.rootPem]);
       const jar = await makeJar(dir, 'app.jar');
@@ -214,8 +177,8 @@ describe(`jarsigner -verify -strict (${JAVA_VERSION}) accepts the JARs jarSigner
 
   it('re-signing replaces an existing signature, keeps the main section and other per-entry attributes, and verifies (stored entries)', async (t) => {
     const dir = tempDir(t);
-    const first = await certifiedKey('RSA_2048');
-    const second = await certifiedKey('EC_P256');
+    const first = await jarCertifiedKey('RSA_2048');
+    const second = await jarCertifiedKey('EC_P256');
     await trustStore(dir, [first.chain.rootPem, second.chain.rootPem]);
     const manifest = ['Manifest-Version: 1.0', 'Main-Class: com.example.Hello', 'X-Very-Long-Main-Attribute: ' + 'v'.repeat(100), '', 'Name: com/example/Hello.class', 'X-Custom: kept', 'SHA1-Digest: stale=', '', 'Name: gone.txt', 'SHA-256-Digest: stale=', '', ''].join('\n');
     // jar rewrites it (CRLF, the long header continued); the signer then keeps that main section byte for byte.
@@ -243,7 +206,7 @@ describe(`jarsigner -verify -strict (${JAVA_VERSION}) accepts the JARs jarSigner
 
   it('a timeStamp option adds an RFC 3161 token over the signature that jarsigner reports', async (t) => {
     const dir = tempDir(t);
-    const { key, chain } = await certifiedKey('EC_P256');
+    const { key, chain } = await jarCertifiedKey('EC_P256');
     const tsa = await tsaFixture();
     await trustStore(dir, [chain.rootPem, tsa.rootPem]);
     const jar = await makeJar(dir, 'app.jar');
@@ -259,7 +222,7 @@ describe(`jarsigner -verify -strict (${JAVA_VERSION}) accepts the JARs jarSigner
 
 describe('jarSigner refuses what it cannot sign', () => {
   it('sign() is refused (embedded format), and keys, certificates and aliases are checked at hashPlan', async () => {
-    const { key } = await certifiedKey('EC_P256');
+    const { key } = await jarCertifiedKey('EC_P256');
     assert.equal(jarSigner.output, 'embedded');
     await assertCode(() => jarSigner.sign(), 'INVALID_ARGUMENT');
     await assertCode(() => jarSigner.hashPlan({ ...key, certificates: [] }), 'INVALID_ARGUMENT');
@@ -347,7 +310,7 @@ describe('hostile ZIP input is refused with INVALID_ARGUMENT before the key sign
 
   it('a well-formed archive of the same kind signs (the cases below differ from it by one defect)', async (t) => {
     const dir = tempDir(t);
-    const { key } = await certifiedKey('EC_P256');
+    const { key } = await jarCertifiedKey('EC_P256');
     writeFileSync(join(dir, 'good.jar'), good);
     assert.ok((await jarSigner.signFile(join(dir, 'good.jar'), key)).bytes.length > good.length);
   });
@@ -355,7 +318,7 @@ describe('hostile ZIP input is refused with INVALID_ARGUMENT before the key sign
   for (const [name, bytes] of [...Object.entries(cases), ['overlapping entries', overlapping] as const]) {
     it(name, async (t) => {
       const dir = tempDir(t);
-      const { key } = await certifiedKey('EC_P256');
+      const { key } = await jarCertifiedKey('EC_P256');
       writeFileSync(join(dir, 'hostile.jar'), bytes);
       await assertCode(() => jarSigner.signFile(join(dir, 'hostile.jar'), key), 'INVALID_ARGUMENT');
       assert.equal(key.calls.length, 1, 'only the CSR was signed');
