@@ -15,6 +15,19 @@ export interface TransportOptions {
   readonly timeoutMs: number;
 }
 
+/**
+ * One agent per client: its pool is keyed by this client's certificate, so connections (and the
+ * principal they authenticate) are never shared with another identity.
+ */
+export function clientAgent(options: Pick<TransportOptions, 'ca' | 'cert' | 'key'>): Agent {
+  return new Agent({
+    keepAlive: true,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.cert === undefined ? {} : { cert: options.cert }),
+    ...(options.key === undefined ? {} : { key: options.key }),
+  });
+}
+
 export type Query = Readonly<Record<string, string | number | undefined>>;
 
 export interface SendOptions {
@@ -40,14 +53,7 @@ export class HttpTransport {
   constructor(options: TransportOptions) {
     this.#base = new URL(options.url.href.endsWith('/') ? options.url.href : `${options.url.href}/`);
     this.#timeoutMs = options.timeoutMs;
-    // One agent per client: its pool is keyed by this client's certificate, so connections (and
-    // the principal they authenticate) are never shared with another identity.
-    this.#agent = new Agent({
-      keepAlive: true,
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-      ...(options.cert === undefined ? {} : { cert: options.cert }),
-      ...(options.key === undefined ? {} : { key: options.key }),
-    });
+    this.#agent = clientAgent(options);
   }
 
   get url(): string {

@@ -5,37 +5,19 @@ import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { buildTimeStampQuery, type CofferClient, type IssueRequest, type IssuedView } from '../../client/index.ts';
-import { CofferError, isCofferError, type ErrorCode } from '../../core/errors.ts';
+import { CofferError, isCofferError } from '../../core/errors.ts';
 import { openssl, tempDir } from '../../pki/pki-test-kit.ts';
 import { parseCsr } from '../../pki/x509/csr.ts';
-import { Args } from '../args.ts';
-import type { Command } from '../command.ts';
-import { COMMANDS, GLOBAL_OPTIONS } from '../command-table.ts';
-import { CONNECTION_OPTIONS } from '../connection.ts';
 import { caProfileOf, commaList, createCaRequestOf, issueSourceOf, revocationReasonOf, serialOf } from './pki-arguments.ts';
 import { timeStampQueryOf } from './tsa-commands.ts';
+import { argsOf, command, throwsCode } from '../command-test-kit.ts';
 
 const LEAF = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
 const CA_CHAIN = '-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n';
 
-function command(name: string): Command {
-  const found = COMMANDS.find((c) => c.name === name);
-  assert.ok(found !== undefined, name);
-  return found;
-}
 
-/** The arguments after the command's name, parsed exactly as main.ts parses them. */
-function argsOf(name: string, argv: readonly string[]): Args {
-  const options: ParseArgsOptionsConfig = { ...command(name).options, ...GLOBAL_OPTIONS, ...CONNECTION_OPTIONS };
-  const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  return new Args(parsed.values, parsed.positionals);
-}
 
-function throwsCode(run: () => unknown, code: ErrorCode): void {
-  assert.throws(run, (error: unknown) => isCofferError(error, code));
-}
 
 /**
  * Runs a command with a stub client, capturing what it prints. The commands print text; the test

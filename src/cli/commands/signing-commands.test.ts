@@ -3,30 +3,14 @@
 // action refused before any request.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { isCofferError, type ErrorCode } from '../../core/errors.ts';
-import { Args } from '../args.ts';
-import type { Command } from '../command.ts';
-import { COMMANDS, GLOBAL_OPTIONS } from '../command-table.ts';
-import { CONNECTION_OPTIONS } from '../connection.ts';
+import { isCofferError } from '../../core/errors.ts';
+import { COMMANDS } from '../command-table.ts';
 import { digestSubmissionOf, hashOf, listJobsQueryOf, memberRolesOf, statsQueryOf, waitOf } from './signing-arguments.ts';
 import { signedCopyName, signerFrom } from './signing-commands.ts';
+import { argsOf, command, throwsCode } from '../command-test-kit.ts';
 
-function command(name: string): Command {
-  const found = COMMANDS.find((c) => c.name === name);
-  assert.ok(found !== undefined, name);
-  return found;
-}
 
-function argsOf(name: string, argv: readonly string[]): Args {
-  const options: ParseArgsOptionsConfig = { ...command(name).options, ...GLOBAL_OPTIONS, ...CONNECTION_OPTIONS };
-  const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  return new Args(parsed.values, parsed.positionals);
-}
 
-function throwsCode(run: () => unknown, code: ErrorCode): void {
-  assert.throws(run, (error: unknown) => isCofferError(error, code));
-}
 
 const SHA256 = 'ab'.repeat(32);
 

@@ -2,7 +2,8 @@
 // under a deadline, request bodies streamed from any byte source (never buffered), binary answers
 // read up to a bound, and the API's error body turned into CofferApiError (the SDK's own helpers).
 import { randomUUID } from 'node:crypto';
-import { Agent, request as httpsRequest } from 'node:https';
+import type { Agent } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
@@ -10,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { CofferError } from '../../core/errors.ts';
 import { apiErrorFrom, networkError, protocolError } from '../../client/client-errors.ts';
 import { readAnswerBytes, requestIdOf, REQUEST_ID_HEADER } from '../../client/answer-reader.ts';
-import type { Query, TransportOptions } from '../../client/http-transport.ts';
+import { clientAgent, type Query, type TransportOptions } from '../../client/http-transport.ts';
 
 /** The node transport's options, with the bearer token the signer also takes. */
 export interface SignerTransportOptions extends TransportOptions {
@@ -75,14 +76,7 @@ export class SignerTransport {
     // SNI carries host names only (RFC 6066 §3); the certificate is checked against the URL's host either way.
     const host = this.#base.hostname.replace(/^\[|\]$/g, '');
     this.#servername = isIP(host) === 0 ? host : undefined;
-    // One agent per client: its pool holds this client's certificate, so a connection (and the
-    // principal it authenticates) is never shared with another identity.
-    this.#agent = new Agent({
-      keepAlive: true,
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-      ...(options.cert === undefined ? {} : { cert: options.cert }),
-      ...(options.key === undefined ? {} : { key: options.key }),
-    });
+    this.#agent = clientAgent(options);
   }
 
   get url(): string {
