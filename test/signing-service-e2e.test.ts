@@ -67,6 +67,14 @@ describe('the signing service', () => {
     assert.deepEqual(new Set(found.map((job) => job.jobId)), new Set([raw.jobId, cms.jobId, jws.jobId]));
     const byDigest = await ursula.output('alpha', rawOut.sha256);
     assert.ok(byDigest.bytes.equals(rawOut.bytes));
+    // Paged, newest first: two pages of two, the cursor from the first giving the second.
+    const first = await ursula.listJobsPage('alpha', { limit: 2 });
+    assert.deepEqual(first.jobs.map((job) => job.jobId), [jws.jobId, cms.jobId]);
+    assert.equal(first.next, cms.jobId);
+    const second = await ursula.listJobsPage('alpha', { limit: 2, after: first.next ?? '' });
+    assert.deepEqual(second.jobs.map((job) => job.jobId), [raw.jobId]);
+    assert.equal(second.next, undefined);
+    assert.deepEqual((await ursula.listJobsPage('alpha', { state: 'failed' })).jobs, []);
 
     // The CLI: a submission with --wait writes FILE.sig next to the file; openssl verifies it.
     const cliFile = join(w.node.dir, 'cli.bin');

@@ -209,7 +209,15 @@ async function jobAction(context: CommandContext): Promise<number | undefined> {
       const jobId = args.positional(1, 'job id');
       const wait = jobWaitOf(args);
       showJob(json, wait === undefined ? await signer.getJob(jobId) : await signer.waitForJob(jobId, wait));
-    } else if (action === 'list') printJobs(json, await signer.listJobs(args.positional(1, 'project'), listJobsQueryOf(args)));
+    } else if (action === 'list') {
+      const after = args.string('after');
+      const page = await signer.listJobsPage(args.positional(1, 'project'), { ...listJobsQueryOf(args), ...(after === undefined ? {} : { after }) });
+      if (json) printJson(page);
+      else {
+        printJobs(false, page.jobs);
+        if (page.next !== undefined) process.stderr.write(`more: --after ${page.next}\n`);
+      }
+    }
     else if (action === 'output') {
       const output = await signer.jobOutput(args.positional(1, 'job id'));
       await writeOutput(args.string('out'), output.bytes);
@@ -319,10 +327,11 @@ e.g.   coffer signing submit acme release app.tar --meta commit=3f2a9c --wait\n$
     },
   },
   {
-    name: 'signing job', synopsis: 'show ID [--wait S]  |  list PROJECT [--limit N] [--state S]  |  output ID [--out F]',
+    name: 'signing job', synopsis: 'show ID [--wait S]  |  list PROJECT [--limit N] [--state S] [--after JOB_ID]  |  output ID [--out F]',
     summary: 'a job (long-polled with --wait), a project\'s jobs newest first, or a signed job\'s output (to --out or standard output)',
-    details: `--state: checking, awaiting-approval, signing, signed or failed. --limit: 1 to 1000.\n${SIGNER_HELP}`,
-    options: { ...SIGNER_OPTIONS, wait: { type: 'string' }, limit: { type: 'string' }, state: { type: 'string' }, out: { type: 'string' } },
+    details: `--state: checking, awaiting-approval, signing, signed or failed. --limit: 1 to 1000. --after: the cursor a previous
+list printed ("more: --after ID"), for the next page.\n${SIGNER_HELP}`,
+    options: { ...SIGNER_OPTIONS, wait: { type: 'string' }, limit: { type: 'string' }, state: { type: 'string' }, after: { type: 'string' }, out: { type: 'string' } },
     run: jobAction,
   },
   {

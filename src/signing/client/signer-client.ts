@@ -279,7 +279,15 @@ export class SignerClient {
 
   /** The project's jobs, newest first. */
   async listJobs(project: string, query: ListJobsQuery = {}): Promise<JobView[]> {
-    return listAnswer(await this.#http.json('GET', `${this.#project(project)}/jobs`, { query: { limit: query.limit, state: query.state } }), 'jobs') as JobView[];
+    return (await this.listJobsPage(project, query)).jobs;
+  }
+
+  /** A page of jobs, newest first, and the cursor (`after`) for the next page when there may be one. */
+  async listJobsPage(project: string, query: ListJobsQuery & { after?: string } = {}): Promise<{ jobs: JobView[]; next?: string }> {
+    const answer = await this.#http.json('GET', `${this.#project(project)}/jobs`, { query: { limit: query.limit, state: query.state, after: query.after } });
+    const jobs = listAnswer(answer, 'jobs') as JobView[];
+    const next = (answer as { next?: unknown }).next;
+    return { jobs, ...(typeof next === 'string' ? { next } : {}) };
   }
 
   /** The job; with waitSeconds (0 to 60) the service answers when it is final or the wait is over. */

@@ -27,7 +27,7 @@
 //   DELETE /v1/signing/uploads/:uploadId                       its submitter: 204
 //   POST   /v1/signing/projects/:project/jobs                  submitter: {profile, uploadId} | {profile, digest:{hash, value}, size, fileName?, metadata?}
 //                                                              → 202 JobView (it runs in the background)
-//   GET    /v1/signing/projects/:project/jobs                  member: ?limit=&state= → {jobs: JobView[]} newest first
+//   GET    /v1/signing/projects/:project/jobs                  member: ?limit=&state=&after= → {jobs: JobView[], next?} newest first
 //   GET    /v1/signing/jobs/:jobId                             member of its project: ?waitSeconds=0..60 long-polls until final → JobView
 //   GET    /v1/signing/jobs/:jobId/output                      member: the signed output (Content-Type: result.mediaType,
 //                                                              X-Coffer-Suffix, X-Coffer-Sha256)

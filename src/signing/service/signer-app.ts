@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { CofferError } from '../../core/errors.ts';
 import { errorBody, toHttpError } from '../../server/http-errors.ts';
 import { REQUEST_ID_HEADER, requestIdFor } from '../../server/request-id.ts';
+import { RouteCatalogue } from '../../server/route-catalogue.ts';
 import type { SignerAuthenticator } from './signer-authentication.ts';
 import { SIGNING_API_PREFIX } from './signer-api.ts';
 import type { SignerCaller, SigningService } from './signing-service.ts';
@@ -91,6 +92,9 @@ export function createSignerApp(service: SigningService, authenticator: SignerAu
   };
   const app: FastifyInstance = options.https === undefined ? Fastify(base) : Fastify({ ...base, https: options.https });
 
+  // Every route, so that a known path under another method is 405 with Allow, not 404.
+  const catalogue = new RouteCatalogue();
+  catalogue.attach(app);
   app.removeContentTypeParser(['text/plain', 'application/json']);
   const json = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, raw, done) => {
@@ -119,7 +123,14 @@ export function createSignerApp(service: SigningService, authenticator: SignerAu
     if (mapped.status >= 500 && mapped.code !== 'MODULE_UNAVAILABLE') request.log.error({ err: mapped.cause ?? mapped, code: mapped.code }, 'request failed');
     return sendError(request, reply, mapped);
   });
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, new CofferError('ROUTE_NOT_FOUND', 'no such endpoint')));
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = catalogue.methodsFor(request.url);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return sendError(request, reply, new CofferError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allowed.join(', ')}`));
+    }
+    return sendError(request, reply, new CofferError('ROUTE_NOT_FOUND', 'no such endpoint'));
+  });
 
   app.get(`${P}/health`, () => Promise.resolve({ status: 'ok', node: options.nodeId }));
   app.get(`${P}/whoami`, async (request) => service.whoami(callerOf(request)));
@@ -181,7 +192,7 @@ export function createSignerApp(service: SigningService, authenticator: SignerAu
   });
 
   app.post(`${P}/projects/:project/jobs`, async (request, reply) => reply.code(202).send(await service.submitJob(callerOf(request), params(request)['project'] ?? '', body(request))));
-  app.get(`${P}/projects/:project/jobs`, async (request) => ({ jobs: await service.listJobs(callerOf(request), params(request)['project'] ?? '', query(request)) }));
+  app.get(`${P}/projects/:project/jobs`, async (request) => service.listJobs(callerOf(request), params(request)['project'] ?? '', query(request)));
   app.get(`${P}/jobs/:jobId`, async (request) => service.getJob(callerOf(request), params(request)['jobId'] ?? '', waitSecondsOf(query(request)['waitSeconds'])));
   app.get(`${P}/jobs/:jobId/output`, async (request, reply) => {
     const { job, bytes } = await service.jobOutput(callerOf(request), params(request)['jobId'] ?? '');

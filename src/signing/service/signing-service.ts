@@ -13,7 +13,7 @@ import { approvedKeySigner } from '../approved-key-signer.ts';
 import { cofferTimeStamper } from '../coffer-time-stamper.ts';
 import type { BuildCheckOptions } from '../checks/index.ts';
 import { formatSigner, type FormatOptions, type KeySigner } from '../formats/index.ts';
-import { isJobId, JobPipeline, JobStore, JOB_STATES, type JobState, type SigningJob } from '../jobs/index.ts';
+import { DEFAULT_LIST_LIMIT, isJobId, JobPipeline, JobStore, JOB_STATES, MAX_LIST_LIMIT, type JobState, type SigningJob } from '../jobs/index.ts';
 import type { SigningProfile } from '../profiles/index.ts';
 import { sdkKeySigner } from '../sdk-key-signer.ts';
 import { parseStatsQuery, parseTelemetryEvent, SigningStats, telemetryStatsEvent } from '../stats/index.ts';
@@ -305,13 +305,32 @@ export class SigningService {
     });
   }
 
-  async listJobs(caller: SignerCaller, project: string, query: { limit?: unknown; state?: unknown }): Promise<JobView[]> {
+  /**
+   * A page of the project's jobs, newest first: `limit` (1–1000, default 100) jobs in `state` if one
+   * is given, after the job `after`; `next` is the cursor for the page after, when there may be one.
+   * A state filter reads at most ten pages of jobs for one answer.
+   */
+  async listJobs(caller: SignerCaller, project: string, query: { limit?: unknown; state?: unknown; after?: unknown }): Promise<{ jobs: JobView[]; next?: string }> {
     await this.#access(caller, project, 'member');
-    const limit = query.limit === undefined ? undefined : Number(query.limit);
-    const { state } = query;
+    const limit = query.limit === undefined ? DEFAULT_LIST_LIMIT : Number(query.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new CofferError('INVALID_ARGUMENT', `limit must be from 1 to ${MAX_LIST_LIMIT}`);
+    const { state, after } = query;
     if (state !== undefined && !JOB_STATES.includes(state as JobState)) throw new CofferError('INVALID_ARGUMENT', `state must be one of ${JOB_STATES.join(', ')}`);
-    const jobs = await this.jobs.list(project, limit === undefined ? {} : { limit });
-    return jobs.filter((job) => state === undefined || job.state === state).map(jobView);
+    if (after !== undefined && !isJobId(after)) throw new CofferError('INVALID_ARGUMENT', 'after must be a job id from an earlier page');
+    const found: JobView[] = [];
+    let cursor = after;
+    for (let read = 0; read < MAX_LIST_LIMIT * 10;) {
+      const page = await this.jobs.list(project, { limit, ...(cursor === undefined ? {} : { after: cursor }) });
+      for (const job of page) {
+        cursor = job.jobId;
+        if (state === undefined || job.state === state) found.push(jobView(job));
+        if (found.length === limit) return { jobs: found, next: job.jobId };
+      }
+      if (page.length < limit) return { jobs: found };
+      read += page.length;
+      if (state !== undefined && read >= limit * 10) break;
+    }
+    return { jobs: found, ...(cursor === undefined ? {} : { next: cursor }) };
   }
 
   /** A job; with waitSeconds (≤ 60) the answer waits until the job is signed or failed, or the time is up. */
