@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { flattenedVerify, importSPKI } from 'jose';
@@ -223,6 +224,30 @@ describe('the signing service', () => {
     await refusedWith(w.ursula.crypto.sign({ keyId, algorithm: 'ECDSA_SHA_256', message: bytes }), 'APPROVAL_REQUIRED');
     const approvalSteps = signerJournal(w).filter((e) => (e['detail'] as Record<string, unknown> | undefined)?.['keyUseRequestId'] === requestId);
     assert.ok(approvalSteps.some((e) => e['operation'] === 'signing.job.signed'));
+
+    // The key's OpenPGP certificate: its self-certification waits for the approvers too, then gpg imports it.
+    const certificate = join(w.node.dir, 'guarded.asc');
+    const env = { COFFER_URL: w.node.url, COFFER_CA: w.node.pki.caPath, COFFER_CERT: w.node.pki.user.certPath, COFFER_KEY: w.node.pki.user.keyPath };
+    const exporting = coffer(['openpgp', 'key', 'alpha/guarded', '--user-id', 'Guarded Releases <guarded@acme.example>', '--out', certificate], env);
+    const bob = coffers['bob'] ?? assert.fail('bob');
+    let waiting = await bob.keyUse.list();
+    for (let i = 0; waiting.length === 0 && i < 100; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      waiting = await bob.keyUse.list();
+    }
+    const certification = waiting[0] ?? assert.fail('no key-use request for the certification');
+    assert.equal(certification.metadata['purpose'], 'OpenPGP certificate');
+    await bob.keyUse.approveAsApprover(certification.requestId, keys['bob'] ?? assert.fail('keys'));
+    await coffers['cy']?.keyUse.approveAsApprover(certification.requestId, keys['cy'] ?? assert.fail('keys'));
+    ok(await exporting, 'openpgp key of a key with approvers');
+    const gnupg = join(w.node.dir, 'gnupg');
+    mkdirSync(gnupg, { mode: 0o700 });
+    t.after(() => {
+      spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'all']);
+    });
+    const imported = spawnSync('gpg', ['--homedir', gnupg, '--batch', '--no-tty', '--import', certificate], { encoding: 'utf8' });
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.match(imported.stderr, /Guarded Releases <guarded@acme\.example>/);
   });
 
   it('a failing external check blocks signing and keeps its output; an interrupted upload resumes; bad input gets clear codes', { timeout: 120_000 }, async (t) => {
