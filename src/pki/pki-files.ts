@@ -9,7 +9,8 @@ export const DIRECTORY_MODE = 0o700;
 /** Larger files are not ours; they read as unparsable rather than being loaded whole. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
-function errorCode(error: unknown): unknown {
+/** The `code` of a file-system error (ENOENT, EEXIST…), if it has one. */
+export function errorCode(error: unknown): unknown {
   return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
 }
 
@@ -43,20 +44,27 @@ export async function readOptionalFile(dir: string, name: string): Promise<strin
   return readFile(path, 'utf8');
 }
 
+/** Deletes `path`; one already gone is fine. */
+export async function removeOptionalFile(path: string): Promise<void> {
+  await unlink(path).catch((error: unknown) => {
+    if (errorCode(error) !== 'ENOENT') throw error;
+  });
+}
+
 /**
- * Replaces `dir/name` with `text` atomically: a new 0600 file written and synced beside it, then
+ * Replaces `dir/name` with `text` (or bytes) atomically: a new 0600 file written and synced beside it, then
  * renamed over it, so readers see the old file or the new one, never a torn one. The temporary
  * name is random and opened exclusively (O_EXCL), so it cannot follow a planted symlink. Refuses
  * to replace anything but a regular file (a directory, a symlink, a socket…): that is not ours.
  */
-export async function writeFileAtomic(dir: string, name: string, text: string): Promise<void> {
+export async function writeFileAtomic(dir: string, name: string, text: string | Uint8Array): Promise<void> {
   const target = join(dir, name);
   await refuseNonRegularFile(target);
   const temporary = join(dir, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
   const handle = await open(temporary, 'wx', FILE_MODE);
   try {
     try {
-      await handle.writeFile(text, 'utf8');
+      await (typeof text === 'string' ? handle.writeFile(text, 'utf8') : handle.writeFile(text));
       // open()'s mode is filtered by the umask; set it exactly.
       await handle.chmod(FILE_MODE);
       await handle.sync();

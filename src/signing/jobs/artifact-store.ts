@@ -1,11 +1,13 @@
 // Signed outputs kept on disk, addressed by their SHA-256, each with a retention deadline: the copy a
 // builder downloads, and the one the service keeps for the profile's retention.
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CofferError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/ports.ts';
-import { DIRECTORY_MODE, FILE_MODE, prepareDirectory, readOptionalFile, syncDirectory, writeFileAtomic } from '../../pki/pki-files.ts';
+import {
+  DIRECTORY_MODE, errorCode, prepareDirectory, readOptionalFile, removeOptionalFile as removeFile, syncDirectory, writeFileAtomic,
+} from '../../pki/pki-files.ts';
 import { isSha256Hex } from './job-record.ts';
 
 const OUTPUT = '.out';
@@ -23,18 +25,8 @@ export interface StoredArtifact {
   readonly retainedUntil: string;
 }
 
-function errorCode(error: unknown): unknown {
-  return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-}
-
 function notFound(sha256hex: unknown): CofferError {
   return new CofferError('SIGNING_ARTIFACT_NOT_FOUND', `no retained output ${isSha256Hex(sha256hex) ? sha256hex : '(malformed digest)'}`);
-}
-
-async function removeFile(path: string): Promise<void> {
-  await unlink(path).catch((error: unknown) => {
-    if (errorCode(error) !== 'ENOENT') throw error;
-  });
 }
 
 export class ArtifactStore {
@@ -60,7 +52,7 @@ export class ArtifactStore {
     try {
       const previous = await this.#deadline(sha256);
       const deadline = previous !== undefined && previous > retainUntil.getTime() ? previous : retainUntil.getTime();
-      await this.#writeOutput(sha256, bytes);
+      await writeFileAtomic(this.#dir, `${sha256}${OUTPUT}`, bytes);
       await writeFileAtomic(this.#dir, `${sha256}${DEADLINE}`, JSON.stringify({ retainedUntil: new Date(deadline).toISOString() }));
       await syncDirectory(this.#dir);
       return { sha256, size: bytes.length, retainedUntil: new Date(deadline).toISOString() };
@@ -90,7 +82,8 @@ export class ArtifactStore {
     const names = new Set(await readdir(this.#dir));
     let removed = 0;
     for (const name of names) {
-      const sha256 = name.slice(0, 64);
+      // Temporary files are `.<sha256>…tmp`: a put() in progress keeps its own too.
+      const sha256 = name.replace(/^\./, '').slice(0, 64);
       if (this.#busy.has(sha256)) continue;
       if (name === `${sha256}${DEADLINE}` && isSha256Hex(sha256)) {
         const deadline = await this.#deadline(sha256);
@@ -116,25 +109,6 @@ export class ArtifactStore {
       return Number.isNaN(ms) ? undefined : ms;
     } catch {
       return undefined;
-    }
-  }
-
-  /** Binary twin of writeFileAtomic: a 0600 temporary file, synced, renamed over the name. */
-  async #writeOutput(sha256: string, bytes: Buffer): Promise<void> {
-    const temporary = join(this.#dir, `.${sha256}.${randomBytes(8).toString('hex')}.tmp`);
-    const handle = await open(temporary, 'wx', FILE_MODE);
-    try {
-      try {
-        await handle.writeFile(bytes);
-        await handle.chmod(FILE_MODE); // open()'s mode is filtered by the umask
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, join(this.#dir, `${sha256}${OUTPUT}`));
-    } catch (error) {
-      await removeFile(temporary).catch(() => undefined);
-      throw error;
     }
   }
 

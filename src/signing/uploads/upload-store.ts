@@ -1,11 +1,13 @@
 // The signing service's upload store: artifacts streamed to disk in resumable sessions, hashed on the way.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, open, readdir, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { systemClock, type Clock } from '../../core/ports.ts';
 import { CofferError, isCofferError } from '../../core/errors.ts';
-import { DIRECTORY_MODE, FILE_MODE, prepareDirectory, readOptionalFile, syncDirectory, writeFileAtomic } from '../../pki/pki-files.ts';
+import {
+  DIRECTORY_MODE, errorCode, FILE_MODE, prepareDirectory, readOptionalFile, removeOptionalFile as removeFile, syncDirectory, writeFileAtomic,
+} from '../../pki/pki-files.ts';
 import type { PkiHash } from '../../pki/pki-signer.ts';
 import {
   checkHashes, checkMetadata, checkSize, isExpired, isUploadId, parseRecord, uploadNotFound, UPLOAD_HASHES, type UploadRecord,
@@ -63,16 +65,6 @@ interface LiveSession {
   record: UploadRecord;
   offset: number;
   hashers: readonly { readonly hash: PkiHash; readonly state: Hash }[];
-}
-
-function errorCode(error: unknown): unknown {
-  return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-}
-
-async function removeFile(path: string): Promise<void> {
-  await unlink(path).catch((error: unknown) => {
-    if (errorCode(error) !== 'ENOENT') throw error;
-  });
 }
 
 /** Positional gathered writes: a short write continues where it stopped. */
