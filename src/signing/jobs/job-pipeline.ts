@@ -57,6 +57,20 @@ function signingTimeOf(job: SigningJob, clock: Clock): Date {
   return began === undefined ? clock.now() : new Date(began.at);
 }
 
+/** The first digest a file job recorded at submission, to check the file against when it is read again. */
+function recordedDigest(job: SigningJob): { hash: HashPlan['hash']; hex: string } {
+  const [hash, hex] = Object.entries(job.artifact.digests)[0] ?? [];
+  if (hash === undefined || hex === undefined) throw new CofferError('STORE_CORRUPT', `signing job ${job.jobId} records no digest of its file`);
+  return { hash: hash as HashPlan['hash'], hex };
+}
+
+/** STORE_CORRUPT when the file read again is not the one the job recorded (size and digest). */
+function unchanged(job: SigningJob, size: number, digest: Buffer, recordedHex: string): void {
+  if (size !== job.artifact.size || digest.toString('hex') !== recordedHex) {
+    throw new CofferError('STORE_CORRUPT', `the file of signing job ${job.jobId} changed after it was submitted`);
+  }
+}
+
 export class JobPipeline {
   readonly #options: JobPipelineOptions;
   readonly #clock: Clock;
@@ -218,12 +232,9 @@ export class JobPipeline {
   async #checkedFile(job: SigningJob): Promise<string> {
     const { artifact } = job;
     if (job.submission !== 'file' || artifact.path === undefined) throw new CofferError('SIGNING_DIGEST_NOT_ALLOWED', `format ${job.profile} signs inside the file: submit the file`);
-    const [recordedHash, recordedHex] = Object.entries(artifact.digests)[0] ?? [];
-    if (recordedHash === undefined || recordedHex === undefined) throw new CofferError('STORE_CORRUPT', `signing job ${job.jobId} records no digest of its file`);
-    const hashed = await hashArtifact({ hash: recordedHash as HashPlan['hash'] }, artifact.path);
-    if (hashed.size !== artifact.size || hashed.digest.toString('hex') !== recordedHex) {
-      throw new CofferError('STORE_CORRUPT', `the file of signing job ${job.jobId} changed after it was submitted`);
-    }
+    const recorded = recordedDigest(job);
+    const hashed = await hashArtifact({ hash: recorded.hash }, artifact.path);
+    unchanged(job, hashed.size, hashed.digest, recorded.hex);
     return artifact.path;
   }
 
@@ -239,12 +250,9 @@ export class JobPipeline {
     if (plan.prefix === undefined && plan.suffix === undefined && known !== undefined) return { hash: plan.hash, digest: Buffer.from(known, 'hex'), size: artifact.size };
     if (artifact.path === undefined) throw new CofferError('STORE_CORRUPT', `signing job ${job.jobId} has no file`);
     // The file is read again: it must still be the one the checks passed and the job records.
-    const [recordedHash, recordedHex] = Object.entries(artifact.digests)[0] ?? [];
-    if (recordedHash === undefined || recordedHex === undefined) throw new CofferError('STORE_CORRUPT', `signing job ${job.jobId} records no digest of its file`);
-    const hashed = await hashArtifact(plan, artifact.path, recordedHash as HashPlan['hash']);
-    if (hashed.size !== artifact.size || hashed.also.toString('hex') !== recordedHex) {
-      throw new CofferError('STORE_CORRUPT', `the file of signing job ${job.jobId} changed after it was submitted`);
-    }
+    const recorded = recordedDigest(job);
+    const hashed = await hashArtifact(plan, artifact.path, recorded.hash);
+    unchanged(job, hashed.size, hashed.also, recorded.hex);
     return { hash: hashed.hash, digest: hashed.digest, size: hashed.size };
   }
 }

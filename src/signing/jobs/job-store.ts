@@ -91,26 +91,17 @@ export class JobStore {
    */
   async transition(jobId: string, from: JobState, to: JobState, patch: JobPatch = {}): Promise<SigningJob> {
     if (!TRANSITIONS[from].includes(to)) throw new CofferError('SIGNING_JOB_STATE', `a signing job cannot go from ${from} to ${to}`);
-    for (let attempt = 0; ; attempt++) {
-      const key = jobKey(jobId);
-      const entry = await this.#store.get(key);
-      if (entry === undefined) throw jobNotFound(jobId);
-      const job = decodeJob(jobId, entry.value);
+    const next = await this.#update(jobId, (job) => {
       if (job.state !== from) throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} is ${job.state}, not ${from}`);
       const at = this.#clock.now().toISOString();
-      const next: SigningJob = { ...job, ...patch, state: to, history: [...job.history, { state: to, at }], updatedAt: at };
-      try {
-        const writes: StoreWrite[] = [{ op: 'put', key, value: encodeJob(next), expectVersion: entry.version }];
-        if (FINAL_STATES.includes(to)) writes.push({ op: 'delete', key: activeIndexKey(jobId) });
-        if (next.result !== undefined && job.result === undefined) writes.push({ op: 'put', key: outputIndexKey(job.project, next.result.signatureSha256, jobId), value: new Uint8Array() });
-        await this.#store.commit(writes);
-        await this.#observe?.(next);
-        return next;
-      } catch (error) {
-        // Someone else wrote the job: re-read, and the state check above decides whether we may still move it.
-        if (!isCofferError(error, 'STORE_CONFLICT') || attempt >= CONFLICT_RETRIES) throw error;
-      }
-    }
+      const moved: SigningJob = { ...job, ...patch, state: to, history: [...job.history, { state: to, at }], updatedAt: at };
+      const writes: StoreWrite[] = [];
+      if (FINAL_STATES.includes(to)) writes.push({ op: 'delete', key: activeIndexKey(jobId) });
+      if (moved.result !== undefined && job.result === undefined) writes.push({ op: 'put', key: outputIndexKey(job.project, moved.result.signatureSha256, jobId), value: new Uint8Array() });
+      return { next: moved, writes };
+    });
+    await this.#observe?.(next);
+    return next;
   }
 
   /**
@@ -118,15 +109,25 @@ export class JobStore {
    * must still be awaiting approval, SIGNING_JOB_STATE otherwise).
    */
   async noteKeyUseRequest(jobId: string, requestId: string): Promise<SigningJob> {
+    return this.#update(jobId, (job) => {
+      if (job.state !== 'awaiting-approval') throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} is ${job.state}, not awaiting approval`);
+      return { next: { ...job, keyUseRequestId: requestId, updatedAt: this.#clock.now().toISOString() }, writes: [] };
+    });
+  }
+
+  /**
+   * Compare-and-set on one job record: `change` decides from the stored job (throwing to refuse) and
+   * names any other writes of the same commit. When another writer got there first the job is re-read,
+   * and `change` decides again, up to CONFLICT_RETRIES times.
+   */
+  async #update(jobId: string, change: (job: SigningJob) => { next: SigningJob; writes: StoreWrite[] }): Promise<SigningJob> {
+    const key = jobKey(jobId);
     for (let attempt = 0; ; attempt++) {
-      const key = jobKey(jobId);
       const entry = await this.#store.get(key);
       if (entry === undefined) throw jobNotFound(jobId);
-      const job = decodeJob(jobId, entry.value);
-      if (job.state !== 'awaiting-approval') throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} is ${job.state}, not awaiting approval`);
-      const next: SigningJob = { ...job, keyUseRequestId: requestId, updatedAt: this.#clock.now().toISOString() };
+      const { next, writes } = change(decodeJob(jobId, entry.value));
       try {
-        await this.#store.commit([{ op: 'put', key, value: encodeJob(next), expectVersion: entry.version }]);
+        await this.#store.commit([{ op: 'put', key, value: encodeJob(next), expectVersion: entry.version }, ...writes]);
         return next;
       } catch (error) {
         if (!isCofferError(error, 'STORE_CONFLICT') || attempt >= CONFLICT_RETRIES) throw error;
