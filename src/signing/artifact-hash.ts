@@ -2,9 +2,9 @@
 // never held in memory. The module only ever sees the digest.
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { nodeHashName } from '../pki/cms/signed-attributes.ts';
 import type { ArtifactDigest, HashPlan } from './formats/format-signer.ts';
 
-const NODE_HASH = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
 /** Large enough that per-read overhead vanishes beside the hashing, small enough to stay cache friendly. */
 const READ_BYTES = 4 * 1024 * 1024;
 
@@ -22,9 +22,9 @@ export interface CheckedArtifactDigest extends ArtifactDigest {
 export async function hashArtifact(plan: HashPlan, source: string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<ArtifactDigest>;
 export async function hashArtifact(plan: HashPlan, source: string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, also: HashPlan['hash']): Promise<CheckedArtifactDigest>;
 export async function hashArtifact(plan: HashPlan, source: string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, also?: HashPlan['hash']): Promise<ArtifactDigest | CheckedArtifactDigest> {
-  const hash = createHash(NODE_HASH[plan.hash]);
+  const hash = createHash(nodeHashName(plan.hash));
   if (plan.prefix !== undefined) hash.update(plan.prefix);
-  const hashes = also === undefined ? [hash] : [hash, createHash(NODE_HASH[also])];
+  const hashes = also === undefined ? [hash] : [hash, createHash(nodeHashName(also))];
   const size = typeof source === 'string' ? await hashFile(hashes, source) : await hashChunks(hashes, source);
   if (plan.suffix !== undefined) hash.update(plan.suffix);
   const digest = { hash: plan.hash, digest: hash.digest(), size };

@@ -7,6 +7,7 @@ import {
   AsnArray, AsnConvert, AsnIntegerArrayBufferConverter, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString,
 } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, type Certificate, GeneralName, GeneralNames, Time } from '@peculiar/asn1-x509';
+import type { HashName } from '../../core/crypto/hash-names.ts';
 import { CofferError } from '../../core/errors.ts';
 import type { PkiHash } from '../pki-signer.ts';
 
@@ -54,8 +55,11 @@ AsnType({ type: AsnTypeTypes.Sequence })(SigningCertificateV2);
 class AttributeSet extends AsnArray<Attribute> {}
 AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })(AttributeSet);
 
-export function nodeHashName(hash: PkiHash): string {
-  return hash.replace('-', '').toLowerCase();
+/** Each PkiHash by its node:crypto name: the one table every caller hashing under a PkiHash uses. */
+export const NODE_HASH_NAMES: Readonly<Record<PkiHash, HashName>> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+
+export function nodeHashName(hash: PkiHash): HashName {
+  return NODE_HASH_NAMES[hash];
 }
 
 /** signingCertificateV2 for the signer's certificate: SHA-256 of its DER and its issuer and serial. */

@@ -8,6 +8,7 @@ import {
 } from '@peculiar/asn1-cms';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import type { Certificate } from '@peculiar/asn1-x509';
+import { HASH_BYTES } from '../../core/crypto/hash-names.ts';
 import { CofferError } from '../../core/errors.ts';
 import { type PkiHash, type PkiSignatureAlgorithm, digestOid, signatureAlgorithmIdentifier } from '../pki-signer.ts';
 import { derOrdered, nodeHashName, signedAttributes, signingCertificateV2 } from './signed-attributes.ts';
@@ -48,8 +49,6 @@ export interface BuiltSignedData {
   readonly signature: Buffer;
 }
 
-const DIGEST_BYTES: Readonly<Record<PkiHash, number>> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
-
 /** SHA-2 AlgorithmIdentifiers are sent with absent parameters (RFC 5754 §2). */
 function digestAlgorithm(hash: PkiHash): DigestAlgorithmIdentifier {
   return new DigestAlgorithmIdentifier({ algorithm: digestOid(hash) });
@@ -72,8 +71,9 @@ export async function buildSignedData(input: SignedDataInput): Promise<BuiltSign
   const messageDigest = 'eContent' in content
     ? createHash(nodeHashName(hash)).update(content.eContent).digest()
     : Buffer.from('detachedDigest' in content ? content.detachedDigest : content.contentDigest);
-  if (messageDigest.length !== DIGEST_BYTES[hash]) {
-    throw new CofferError('INVALID_DIGEST', `the content digest must be ${DIGEST_BYTES[hash]} bytes of ${hash}`);
+  const digestBytes = HASH_BYTES[nodeHashName(hash)];
+  if (messageDigest.length !== digestBytes) {
+    throw new CofferError('INVALID_DIGEST', `the content digest must be ${digestBytes} bytes of ${hash}`);
   }
   const attributes = signedAttributes({
     contentType: input.contentType,

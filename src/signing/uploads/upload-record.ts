@@ -1,9 +1,10 @@
 // An upload's session record (<dir>/<id>.json): what was asked for, until when, how far the data is durable.
 import { CofferError } from '../../core/errors.ts';
+import { NODE_HASH_NAMES } from '../../pki/cms/signed-attributes.ts';
 import type { PkiHash } from '../../pki/pki-signer.ts';
 
-/** The hashes an upload may run, with node:crypto's names: also the list create() accepts. */
-export const UPLOAD_HASHES: Readonly<Record<PkiHash, string>> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+/** The hashes an upload may run (every PkiHash), with node:crypto's names: also the list create() accepts. */
+export const UPLOAD_HASHES = NODE_HASH_NAMES;
 
 /** Metadata is small labels (branch, commit, file name), never content: bounded as serialised JSON. */
 export const MAX_METADATA_BYTES = 16 * 1024;
