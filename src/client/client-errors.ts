@@ -1,10 +1,6 @@
 // Errors of the SDK: CofferApiError for a node's answer (its catalogue code, HTTP status and request
 // id), plain CofferErrors with CLIENT_* codes when no answer came (unreachable, timeout, TLS).
-import { CATALOGUE, CofferError, type ErrorCode } from '../core/errors.ts';
-
-function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(CATALOGUE, value);
-}
+import { CATALOGUE, CofferError, isErrorCode, type ErrorCode } from '../core/errors.ts';
 
 /** A node answered with an error: branch on `code`, never on `message`. */
 export class CofferApiError extends CofferError {

@@ -129,6 +129,11 @@ export class CofferError extends Error {
   }
 }
 
+/** Whether `value` names a code of the catalogue (a code read off the wire, say). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(CATALOGUE, value);
+}
+
 export function isCofferError(error: unknown, code?: ErrorCode): error is CofferError {
   return error instanceof CofferError && (code === undefined || error.code === code);
 }

@@ -92,6 +92,27 @@ function fastifyFor(options: AppOptions, bodyLimit: number): FastifyInstance {
   return options.https === undefined ? Fastify(base) : Fastify({ ...base, https: options.https });
 }
 
+/**
+ * JSON only: a text/plain body is refused as UNSUPPORTED_MEDIA_TYPE rather than parsed as a string.
+ * An empty body declared as JSON counts as no body (many clients send the header on every POST);
+ * anything else goes to Fastify's parser, which refuses prototype poisoning. Returns that parser for
+ * other content types that carry JSON. Shared with the signing service's app.
+ */
+export function installJsonParser(app: FastifyInstance): ReturnType<FastifyInstance['getDefaultJsonParser']> {
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    // The default parser is callback style: it reports through `done`, never a promise.
+    void json(request, text, done);
+  });
+  return json;
+}
+
 export function createApp(services: NodeServices, options: AppOptions = {}): FastifyInstance {
   const limits: RouteLimits = {
     bodyBytes: options.limits?.bodyBytes ?? CONFIG_DEFAULTS.bodyBytes,
@@ -105,20 +126,7 @@ export function createApp(services: NodeServices, options: AppOptions = {}): Fas
   app.decorateRequest('principal', undefined);
   app.decorateRequest('caller', undefined);
   app.decorateRequest('errorCode', undefined);
-  // JSON only: a text/plain body is refused as UNSUPPORTED_MEDIA_TYPE rather than parsed as a string.
-  // An empty body declared as JSON counts as no body (many clients send the header on every POST);
-  // anything else goes to Fastify's parser, which refuses prototype poisoning.
-  app.removeContentTypeParser(['text/plain', 'application/json']);
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text === '') {
-      done(null, undefined);
-      return;
-    }
-    // The default parser is callback style: it reports through `done`, never a promise.
-    void json(request, text, done);
-  });
+  const json = installJsonParser(app);
   // The VSSM seed's own example is `curl -d '{…}'`, which labels its JSON body as a form. VSSM routes
   // accept that from non-browser clients only: a browser always sends Origin or Sec-Fetch-Site on a
   // cross-site form post, so a web page cannot use a visitor's client certificate to sign or decrypt.

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
-import { CofferError } from '../core/errors.ts';
+import { CofferError, toCofferError } from '../core/errors.ts';
 import type { Principal } from './identity/identity-types.ts';
 import type { NodeServices } from './node-services.ts';
 
@@ -66,4 +66,30 @@ export async function authenticate(request: FastifyRequest, services: NodeServic
 export function bearerTokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
+/**
+ * For a relying service (the signing service) that verified a client's TLS handshake itself: the
+ * active principal the certificate (DER) is bound to, so Coffer stays the one authority on names.
+ * Services only (ACCESS_DENIED); every answer is journalled with the fingerprint, never the certificate.
+ */
+export async function identifyCertificate(services: NodeServices, caller: Principal, certificateDer: Uint8Array, requestId: string): Promise<{ name: string; role: string }> {
+  const fingerprint = certificateFingerprintOf(certificateDer);
+  const audit = (outcome: 'ALLOWED' | 'DENIED' | 'FAILED', errorCode?: string, name?: string): Promise<void> => services.node.audit.append({
+    time: new Date().toISOString(), principal: caller.name, operation: 'auth.identify', outcome, requestId,
+    ...(errorCode === undefined ? {} : { errorCode }), detail: { fingerprint, ...(name === undefined ? {} : { identified: name }) },
+  });
+  if (caller.role !== 'service') {
+    await audit('DENIED', 'ACCESS_DENIED');
+    throw new CofferError('ACCESS_DENIED', 'only service principals identify certificates');
+  }
+  try {
+    const principal = await (await services.directory()).authenticateCertificate(fingerprint, requestId);
+    await audit('ALLOWED', undefined, principal.name);
+    return { name: principal.name, role: principal.role };
+  } catch (error) {
+    const failure = toCofferError(error);
+    await audit('FAILED', failure.code);
+    throw failure;
+  }
 }

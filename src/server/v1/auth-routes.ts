@@ -1,8 +1,6 @@
 // /v1/auth: password login for a short-lived bearer token, logout, and who the caller is.
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { CofferError, toCofferError } from '../../core/errors.ts';
-import { bearerTokenOf } from '../authentication.ts';
+import { bearerTokenOf, identifyCertificate } from '../authentication.ts';
 import { principalOf } from '../request-context.ts';
 import type { RouteContext } from './route-context.ts';
 import { nameSchema, principalSchema, TIMESTAMP, withErrors } from './schemas.ts';
@@ -59,27 +57,7 @@ export function authRoutes(app: FastifyInstance, { services }: RouteContext): vo
   // it stays the one authority on names. Services only; every answer is journalled.
   app.post<{ Body: { certificate: string } }>('/v1/auth/identify', {
     schema: { summary: 'The active principal a client certificate is bound to (service principals only)', tags: TAGS, body: identifyBody, response: withErrors({ 200: identitySchema }) },
-  }, async (request) => {
-    const caller = principalOf(request);
-    const fingerprint = createHash('sha256').update(Buffer.from(request.body.certificate, 'base64')).digest('hex');
-    const audit = (outcome: 'ALLOWED' | 'DENIED' | 'FAILED', errorCode?: string, name?: string): Promise<void> => services.node.audit.append({
-      time: new Date().toISOString(), principal: caller.name, operation: 'auth.identify', outcome, requestId: request.id,
-      ...(errorCode === undefined ? {} : { errorCode }), detail: { fingerprint, ...(name === undefined ? {} : { identified: name }) },
-    });
-    if (caller.role !== 'service') {
-      await audit('DENIED', 'ACCESS_DENIED');
-      throw new CofferError('ACCESS_DENIED', 'only service principals identify certificates');
-    }
-    try {
-      const principal = await (await services.directory()).authenticateCertificate(fingerprint, request.id);
-      await audit('ALLOWED', undefined, principal.name);
-      return { name: principal.name, role: principal.role };
-    } catch (error) {
-      const failure = toCofferError(error);
-      await audit('FAILED', failure.code);
-      throw failure;
-    }
-  });
+  }, (request) => identifyCertificate(services, principalOf(request), Buffer.from(request.body.certificate, 'base64'), request.id));
 
   app.get('/v1/auth/whoami', {
     schema: { summary: 'The authenticated principal', tags: TAGS, response: withErrors({ 200: principalSchema }) },
