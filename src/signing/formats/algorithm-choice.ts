@@ -3,7 +3,7 @@
 import { requireAlgorithm } from '../../core/algorithms/check-operation.ts';
 import { HASH_BYTES, SIGNING_PARAMETERS, resolveSigningAlgorithm, specInfo, type HashName, type SigningAlgorithm } from '../../core/algorithms/index.ts';
 import { CofferError } from '../../core/errors.ts';
-import { pkiSignatureAlgorithm, type PkiHash } from '../../pki/pki-signer.ts';
+import { pkiSignatureAlgorithm, type PkiHash, type PkiSignatureAlgorithm } from '../../pki/pki-signer.ts';
 import type { ArtifactDigest, FormatOptions, KeySigner } from './format-signer.ts';
 
 const PKI_HASH: Readonly<Record<HashName, PkiHash>> = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
@@ -21,6 +21,19 @@ export function chooseSigningAlgorithm(signer: KeySigner, options?: FormatOption
   const chosen = resolveSigningAlgorithm(options.algorithm);
   requireAlgorithm(specInfo(signer.spec).signingAlgorithms, chosen, signer.spec);
   return chosen;
+}
+
+/**
+ * The PKI table's one algorithm for the key, for formats that write no other (CMS, JAR: RSASSA-PSS
+ * would need RFC 4056 parameters they do not write). options.algorithm may name it, not another of
+ * the key's algorithms: INCOMPATIBLE_ALGORITHM naming `format`.
+ */
+export function pkiAlgorithmOnly(signer: KeySigner, options: FormatOptions | undefined, format: string): PkiSignatureAlgorithm {
+  const algorithm = pkiSignatureAlgorithm(signer.spec);
+  if (chooseSigningAlgorithm(signer, options) !== algorithm.algorithm) {
+    throw new CofferError('INCOMPATIBLE_ALGORITHM', `the ${format} format signs ${signer.spec} keys with ${algorithm.algorithm} only`);
+  }
+  return algorithm;
 }
 
 /** The hash a precomputed digest must come from for `algorithm`; undefined for Ed25519 and ML-DSA, which sign messages. */

@@ -38,7 +38,8 @@ const ALGORITHM_SPECS: Readonly<Partial<Record<SigningAlgorithm, KeySpec>>> = {
   ECDSA_SHA_256: 'EC_P256',
   ECDSA_SHA_384: 'EC_P384',
 };
-const SIGNING_SPECS: ReadonlySet<KeySpec> = new Set(['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P384']);
+/** The specs of those defaults: a secp256k1 key also signs ECDSA_SHA_256, but not in a form Windows verifies. */
+const SIGNING_SPECS: ReadonlySet<KeySpec> = new Set(Object.values(ALGORITHM_SPECS));
 /** id-kp-codeSigning (RFC 5280 §4.2.1.12) and anyExtendedKeyUsage: Windows requires one of them when the leaf lists EKUs. */
 const CODE_SIGNING_USAGES: ReadonlySet<string> = new Set(['1.3.6.1.5.5.7.3.3', '2.5.29.37.0']);
 /** SpcSpOpusInfo strings from options.metadata: bounded, and the URL plain ASCII http(s). */
@@ -57,7 +58,6 @@ function algorithmFor(signer: KeySigner, options?: FormatOptions): PkiSignatureA
   }
   return pkiSignatureAlgorithm(spec);
 }
-
 
 /**
  * The leaf and chain as a verifier checks them (signer-certificates.ts), and for code signing if the

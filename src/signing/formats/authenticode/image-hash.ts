@@ -3,7 +3,7 @@
 // in file order except the CheckSum field, the Certificate Table entry and the certificate table,
 // then zeros up to the 8-byte boundary where the table goes. Fed in chunks: never a whole-file buffer.
 import { createHash, type Hash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { CofferError } from '../../../core/errors.ts';
 import { nodeHashName } from '../../../pki/cms/signed-attributes.ts';
 import type { PkiHash } from '../../../pki/pki-signer.ts';
@@ -54,8 +54,8 @@ export class AuthenticodeImageHasher {
   }
 }
 
-/** Reads the first PE_HEADER_WINDOW bytes of an open file and parses its layout. */
-export async function readPeLayout(file: { read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> }, fileSize: number): Promise<{ layout: PeLayout; head: Buffer }> {
+/** Reads the first PE_HEADER_WINDOW bytes of an open file (`head`, as read) and parses its layout. */
+export async function readPeLayout(file: FileHandle, fileSize: number): Promise<{ layout: PeLayout; head: Buffer }> {
   const head = Buffer.alloc(Math.min(fileSize, PE_HEADER_WINDOW));
   let filled = 0;
   while (filled < head.length) {
@@ -63,7 +63,8 @@ export async function readPeLayout(file: { read(buffer: Buffer, offset: number, 
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return { layout: parsePeLayout(head.subarray(0, filled), fileSize), head };
+  const read = head.subarray(0, filled);
+  return { layout: parsePeLayout(read, fileSize), head: read };
 }
 
 /**

@@ -28,10 +28,13 @@ export async function readImageToSign(path: string, hash: PkiHash): Promise<Imag
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    const { layout } = await readPeLayout(file, size);
+    const { layout, head } = await readPeLayout(file, size);
     const buffer = Buffer.alloc(alignedImageEnd(layout) + SIGNATURE_RESERVE_BYTES);
     const hasher = new AuthenticodeImageHasher(layout, hash);
-    for (let position = 0; position < layout.imageEnd;) {
+    // The headers were read already: they are the image's first bytes, not read again.
+    const headBytes = head.copy(buffer, 0, 0, Math.min(head.length, layout.imageEnd));
+    hasher.update(buffer.subarray(0, headBytes));
+    for (let position = headBytes; position < layout.imageEnd;) {
       const { bytesRead } = await file.read(buffer, position, Math.min(READ_BYTES, layout.imageEnd - position), position);
       if (bytesRead === 0) break;
       hasher.update(buffer.subarray(position, position + bytesRead));

@@ -6,8 +6,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { CofferError } from '../../../core/errors.ts';
 import { MAX_MANIFEST_BYTES, type ParsedManifest, parseManifest } from './manifest.ts';
 import type { EntryDigest } from './signature-files.ts';
-import { MAX_ARCHIVE_BYTES, MAX_ENTRIES, type ZipArchive, type ZipEntry, readEntryData, readExactly, readZipDirectory } from './zip-reader.ts';
-import { type ZipRecord, centralHeader, copiedExtra, deflatedEntry, endOfCentralDirectory, localHeader, localHeaderLength } from './zip-writer.ts';
+import { MAX_ARCHIVE_BYTES, MAX_ENTRIES, type ZipArchive, type ZipEntry, type ZipRecord, readEntryData, readExactly, readZipDirectory } from './zip-reader.ts';
+import { centralHeader, copiedExtra, deflatedEntry, endOfCentralDirectory, localHeader, localHeaderLength } from './zip-writer.ts';
 
 export const MANIFEST_NAME = 'META-INF/MANIFEST.MF';
 

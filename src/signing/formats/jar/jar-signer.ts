@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import { CofferError } from '../../../core/errors.ts';
 import { nodeHashName } from '../../../pki/cms/signed-attributes.ts';
 import { type PkiSignatureAlgorithm, pkiSignatureAlgorithm } from '../../../pki/pki-signer.ts';
-import { chooseSigningAlgorithm } from '../algorithm-choice.ts';
+import { pkiAlgorithmOnly } from '../algorithm-choice.ts';
 import type { FormatOptions, FormatSigner, HashPlan, KeySigner, SignedOutput } from '../format-signer.ts';
 import { MANIFEST_NAME, readJar, writeSignedJar } from './jar-archive.ts';
 import { signatureFile, signedManifest } from './signature-files.ts';
@@ -40,15 +40,12 @@ const BLOCK_SUFFIX: Readonly<Partial<Record<KeySigner['spec'], 'RSA' | 'EC'>>> =
  * in options.algorithm (RSASSA-PSS would need RFC 4056 parameters this format does not write).
  */
 function algorithmFor(signer: KeySigner, options?: FormatOptions): { algorithm: PkiSignatureAlgorithm; suffix: 'RSA' | 'EC' } {
-  const algorithm = pkiSignatureAlgorithm(signer.spec);
+  // KEY_USAGE_NOT_ALLOWED for a key that cannot sign comes first, as pkiSignatureAlgorithm raises it.
+  pkiSignatureAlgorithm(signer.spec);
   const suffix = BLOCK_SUFFIX[signer.spec];
   if (suffix === undefined) throw new CofferError('INCOMPATIBLE_ALGORITHM', `the JAR format signs with RSA and NIST P-curve keys, not ${signer.spec}`);
-  if (chooseSigningAlgorithm(signer, options) !== algorithm.algorithm) {
-    throw new CofferError('INCOMPATIBLE_ALGORITHM', `the JAR format signs ${signer.spec} keys with ${algorithm.algorithm} only`);
-  }
-  return { algorithm, suffix };
+  return { algorithm: pkiAlgorithmOnly(signer, options, FORMAT), suffix };
 }
-
 
 /** The signature files' base name: metadata.jarAlias upper-cased, else COFFER; INVALID_ARGUMENT unless [A-Z0-9_-]{1,8}. */
 function aliasOf(options?: FormatOptions): string {
@@ -56,8 +53,6 @@ function aliasOf(options?: FormatOptions): string {
   if (!ALIAS.test(alias)) throw new CofferError('INVALID_ARGUMENT', 'jarAlias must be 1 to 8 of A-Z, 0-9, "_" and "-"');
   return alias;
 }
-
-
 
 export const jarSigner = {
   format: 'jar',

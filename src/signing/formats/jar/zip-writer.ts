@@ -19,20 +19,29 @@ export function localHeaderLength(record: ZipRecord): number {
   return 30 + record.nameBytes.length + record.localExtra.length;
 }
 
+/**
+ * The fields local and central headers share, in the same order (APPNOTE 4.3.7 from offset 4, 4.3.12
+ * from offset 6): version needed to extract through extra field length, with the CRC-32 and sizes
+ * filled in and the data-descriptor flag cleared.
+ */
+function writeSharedFields(header: Buffer, at: number, record: ZipRecord, extraLength: number): void {
+  header.writeUInt16LE(record.versionNeeded, at);
+  header.writeUInt16LE(record.flags & ~DATA_DESCRIPTOR_FLAG, at + 2);
+  header.writeUInt16LE(record.method, at + 4);
+  header.writeUInt16LE(record.dosTime, at + 6);
+  header.writeUInt16LE(record.dosDate, at + 8);
+  header.writeUInt32LE(record.crc32, at + 10);
+  header.writeUInt32LE(record.compressedSize, at + 14);
+  header.writeUInt32LE(record.uncompressedSize, at + 18);
+  header.writeUInt16LE(record.nameBytes.length, at + 22);
+  header.writeUInt16LE(extraLength, at + 24);
+}
+
 /** APPNOTE 4.3.7, with the CRC-32 and sizes filled in and the data-descriptor flag cleared. */
 export function localHeader(record: ZipRecord): Buffer {
   const header = Buffer.alloc(localHeaderLength(record));
   header.writeUInt32LE(0x04034b50, 0);
-  header.writeUInt16LE(record.versionNeeded, 4);
-  header.writeUInt16LE(record.flags & ~DATA_DESCRIPTOR_FLAG, 6);
-  header.writeUInt16LE(record.method, 8);
-  header.writeUInt16LE(record.dosTime, 10);
-  header.writeUInt16LE(record.dosDate, 12);
-  header.writeUInt32LE(record.crc32, 14);
-  header.writeUInt32LE(record.compressedSize, 18);
-  header.writeUInt32LE(record.uncompressedSize, 22);
-  header.writeUInt16LE(record.nameBytes.length, 26);
-  header.writeUInt16LE(record.localExtra.length, 28);
+  writeSharedFields(header, 4, record, record.localExtra.length);
   record.nameBytes.copy(header, 30);
   record.localExtra.copy(header, 30 + record.nameBytes.length);
   return header;
@@ -43,16 +52,7 @@ export function centralHeader(record: ZipRecord, offset: number): Buffer {
   const header = Buffer.alloc(46 + record.nameBytes.length + record.centralExtra.length + record.comment.length);
   header.writeUInt32LE(0x02014b50, 0);
   header.writeUInt16LE(record.versionMadeBy, 4);
-  header.writeUInt16LE(record.versionNeeded, 6);
-  header.writeUInt16LE(record.flags & ~DATA_DESCRIPTOR_FLAG, 8);
-  header.writeUInt16LE(record.method, 10);
-  header.writeUInt16LE(record.dosTime, 12);
-  header.writeUInt16LE(record.dosDate, 14);
-  header.writeUInt32LE(record.crc32, 16);
-  header.writeUInt32LE(record.compressedSize, 20);
-  header.writeUInt32LE(record.uncompressedSize, 24);
-  header.writeUInt16LE(record.nameBytes.length, 28);
-  header.writeUInt16LE(record.centralExtra.length, 30);
+  writeSharedFields(header, 6, record, record.centralExtra.length);
   header.writeUInt16LE(record.comment.length, 32);
   // Disk 0 (34), internal (36) and external (38) attributes, local header offset (42).
   header.writeUInt16LE(record.internalAttributes, 36);
