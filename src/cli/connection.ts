@@ -24,7 +24,8 @@ export const CONNECTION_HELP = `connection (each falls back to its environment v
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function pick(args: Args, option: string, env: Env, variable: string): string | undefined {
+/** An option, else its environment variable; an empty value counts as none. */
+export function pick(args: Args, option: string, env: Env, variable: string): string | undefined {
   const value = args.string(option) ?? env[variable];
   return value === '' ? undefined : value;
 }

@@ -3,7 +3,7 @@
 // data, and signed by Coffer only once M of them approved. The signing service never holds a way
 // around it: Coffer refuses a plain sign of such a key (APPROVAL_REQUIRED).
 import { keyUseDigest } from '../core/engine/approved-use.ts';
-import { CofferError, ERROR_CODES, type ErrorCode } from '../core/errors.ts';
+import { CofferError, isErrorCode } from '../core/errors.ts';
 import type { SigningAlgorithm } from '../core/algorithms/names.ts';
 import type { CofferClient, KeyRef, KeyUseOutcome } from '../client/index.ts';
 import type { KeySigner, SignInput } from './formats/format-signer.ts';
@@ -23,10 +23,6 @@ export interface ApprovedKeySignerOptions {
   readonly expiresInSeconds?: number;
   /** Aborted when the service stops: the wait ends with SIGNING_JOB_STATE so the job is resumed, not failed. */
   readonly signal?: AbortSignal;
-}
-
-function isErrorCode(code: string): code is ErrorCode {
-  return (ERROR_CODES as readonly string[]).includes(code);
 }
 
 function refusal(outcome: KeyUseOutcome, requestId: string): CofferError {

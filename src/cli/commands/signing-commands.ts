@@ -8,6 +8,7 @@ import { SignerClient, type JobView, type SignedOutput } from '../../signing/cli
 import { Args } from '../args.ts';
 import { readInput, writeOutput } from '../byte-io.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
+import { pick } from '../connection.ts';
 import { printJson, printTable, show } from '../output.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { KEY_USE_COMMANDS } from './key-use-commands.ts';
@@ -27,11 +28,6 @@ const JOB_FIELDS = [
 const PROFILE_FIELDS = ['project', 'name', 'format', 'key', 'algorithm', 'timeStampKey', 'checks', 'approval', 'allowDigestSubmission', 'retentionDays', 'description', 'updatedAt', 'updatedBy'];
 const PROJECT_FIELDS = ['name', 'cofferProject', 'description', 'createdAt', 'createdBy'];
 const MEMBER_FIELDS = ['project', 'principal', 'roles', 'updatedAt', 'updatedBy'];
-
-function pick(args: Args, option: string, env: Env, variable: string): string | undefined {
-  const value = args.string(option) ?? env[variable];
-  return value === '' ? undefined : value;
-}
 
 /** Where a signed copy of `file` goes by default: `.signed` before its extension (app.exe → app.signed.exe). */
 export function signedCopyName(file: string): string {

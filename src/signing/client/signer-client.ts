@@ -11,8 +11,9 @@ import { CofferApiError, type PemSource } from '../../client/index.ts';
 import { checkClientIdentity, loadPem } from '../../client/credentials.ts';
 import type { PkiHash } from '../../pki/pki-signer.ts';
 import type { JobState } from '../jobs/index.ts';
+import type { ParsedStatsQuery } from '../stats/index.ts';
 import {
-  SIGNING_API_PREFIX, type JobView, type MemberRole, type MemberView, type ProfileView, type SigningProjectView, type StatsDimension, type StatsView,
+  SIGNING_API_PREFIX, type JobView, type MemberRole, type MemberView, type ProfileView, type SigningProjectView, type StatsView,
   type TelemetryEvent, type UploadView, type WhoAmI,
 } from '../service/signer-api.ts';
 import { SignerTransport, type RawAnswer } from './signer-transport.ts';
@@ -62,16 +63,8 @@ export interface ListJobsQuery {
   readonly state?: JobState;
 }
 
-export interface StatsQuery {
-  readonly from?: string;
-  readonly to?: string;
-  readonly project?: string;
-  readonly profile?: string;
-  readonly node?: string;
-  readonly path?: 'service' | 'direct';
-  readonly outcome?: 'signed' | 'failed';
-  readonly groupBy?: readonly StatsDimension[];
-}
+/** GET /stats's query: the service's parsed query, every field optional (the service fills in the range and grouping). */
+export type StatsQuery = Partial<ParsedStatsQuery>;
 
 /** A signed output as the service sends it; its bytes are checked against the SHA-256 it names. */
 export interface SignedOutput {

@@ -5,6 +5,7 @@ import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { CofferError } from '../../core/errors.ts';
+import { installJsonParser } from '../../server/app.ts';
 import { errorBody, toHttpError } from '../../server/http-errors.ts';
 import { REQUEST_ID_HEADER, requestIdFor } from '../../server/request-id.ts';
 import { RouteCatalogue } from '../../server/route-catalogue.ts';
@@ -23,7 +24,6 @@ export interface SignerAppOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     signerCaller?: SignerCaller;
-    signerErrorCode?: string;
   }
 }
 
@@ -52,8 +52,7 @@ function body(request: FastifyRequest): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function sendError(request: FastifyRequest, reply: FastifyReply, error: CofferError): FastifyReply {
-  request.signerErrorCode = error.code;
+function sendError(reply: FastifyReply, error: CofferError): FastifyReply {
   return reply.code(error.status).type('application/json; charset=utf-8').send(errorBody(error));
 }
 
@@ -87,7 +86,7 @@ export function createSignerApp(service: SigningService, authenticator: SignerAu
     },
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header(REQUEST_ID_HEADER, request.id);
-      return sendError(request, reply, new CofferError('MALFORMED_REQUEST', 'the URL is malformed', { cause: error }));
+      return sendError(reply, new CofferError('MALFORMED_REQUEST', 'the URL is malformed', { cause: error }));
     },
   };
   const app: FastifyInstance = options.https === undefined ? Fastify(base) : Fastify({ ...base, https: options.https });
@@ -95,16 +94,7 @@ export function createSignerApp(service: SigningService, authenticator: SignerAu
   // Every route, so that a known path under another method is 405 with Allow, not 404.
   const catalogue = new RouteCatalogue();
   catalogue.attach(app);
-  app.removeContentTypeParser(['text/plain', 'application/json']);
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, raw, done) => {
-    const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-    if (text === '') {
-      done(null, undefined);
-      return;
-    }
-    void json(request, text, done);
-  });
+  installJsonParser(app);
   // Upload bodies are not parsed: the route streams them to disk as they arrive.
   app.addContentTypeParser(UPLOAD_MEDIA_TYPES, (_request, payload, done) => {
     done(null, payload);
@@ -121,15 +111,15 @@ export function createSignerApp(service: SigningService, authenticator: SignerAu
     // The SDK's own codes describe the signer's link to Coffer, not the caller's request.
     if (mapped.code.startsWith('CLIENT_')) mapped = new CofferError('MODULE_UNAVAILABLE', 'the signing service cannot reach Coffer right now; retry later', { cause: mapped });
     if (mapped.status >= 500 && mapped.code !== 'MODULE_UNAVAILABLE') request.log.error({ err: mapped.cause ?? mapped, code: mapped.code }, 'request failed');
-    return sendError(request, reply, mapped);
+    return sendError(reply, mapped);
   });
   app.setNotFoundHandler((request, reply) => {
     const allowed = catalogue.methodsFor(request.url);
     if (allowed.length > 0) {
       void reply.header('allow', allowed.join(', '));
-      return sendError(request, reply, new CofferError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allowed.join(', ')}`));
+      return sendError(reply, new CofferError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allowed.join(', ')}`));
     }
-    return sendError(request, reply, new CofferError('ROUTE_NOT_FOUND', 'no such endpoint'));
+    return sendError(reply, new CofferError('ROUTE_NOT_FOUND', 'no such endpoint'));
   });
 
   app.get(`${P}/health`, () => Promise.resolve({ status: 'ok', node: options.nodeId }));

@@ -22,6 +22,8 @@ import type { ArtifactStore } from '../jobs/index.ts';
 import { checkName, ProjectStore, projectNotFound } from './project-store.ts';
 import type { JobView, MemberRole, MemberView, ProfileView, SigningProjectView, StatsView, UploadView, WhoAmI } from './signer-api.ts';
 import { UploadRecords, type SignerUpload } from './upload-records.ts';
+import { HASH_BYTES } from '../../core/crypto/hash-names.ts';
+import { nodeHashName } from '../../pki/cms/signed-attributes.ts';
 
 /** Who is calling, as the HTTP layer authenticated them. */
 export interface SignerCaller {
@@ -270,7 +272,7 @@ export class SigningService {
   async appendUpload(caller: SignerCaller, uploadId: string, offset: number, source: UploadSource): Promise<UploadView> {
     const known = await this.#uploadRecords.get(uploadId);
     return this.#audited(caller, 'signing.upload.append', { project: known?.project, detail: { uploadId: uploadId.slice(0, 64), offset } }, async () => {
-      const upload = await this.#ownUpload(caller, uploadId);
+      const upload = ownUpload(caller, known);
       const status = await this.#options.uploads.append(uploadId, offset, source).catch((error: unknown) => {
         // The client went away mid-body: what arrived is kept, and it resumes from the offset it reads back.
         if (!(error instanceof CofferError) && bodyAborted(source)) throw new CofferError('UPLOAD_INCOMPLETE', 'the upload body ended early; read the offset and resume', { cause: error });
@@ -284,7 +286,7 @@ export class SigningService {
   async deleteUpload(caller: SignerCaller, uploadId: string): Promise<void> {
     const known = await this.#uploadRecords.get(uploadId);
     await this.#audited(caller, 'signing.upload.delete', { project: known?.project, detail: { uploadId: uploadId.slice(0, 64) } }, async () => {
-      await this.#ownUpload(caller, uploadId);
+      ownUpload(caller, known);
       await this.#options.uploads.remove(uploadId);
       await this.#uploadRecords.remove(uploadId);
     });
@@ -347,12 +349,11 @@ export class SigningService {
 
   async jobOutput(caller: SignerCaller, jobId: string): Promise<{ job: JobView; bytes: Buffer }> {
     const job = await this.#visibleJob(caller, jobId);
-    if (job.state !== 'signed' || job.result === undefined) throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} is ${job.state}; it has no output`);
-    return this.#audited(caller, 'signing.output.read', { project: job.project, inputDigest: job.result.signatureSha256, detail: { jobId } }, async () => {
-      const result = job.result;
-      if (result === undefined) throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} has no output`);
-      return { job: jobView(job), bytes: await this.#options.artifacts.read(result.signatureSha256) };
-    });
+    const { result } = job;
+    if (job.state !== 'signed' || result === undefined) throw new CofferError('SIGNING_JOB_STATE', `signing job ${jobId} is ${job.state}; it has no output`);
+    return this.#audited(caller, 'signing.output.read', { project: job.project, inputDigest: result.signatureSha256, detail: { jobId } }, async () => (
+      { job: jobView(job), bytes: await this.#options.artifacts.read(result.signatureSha256) }
+    ));
   }
 
   /** The project's jobs whose artifact has this SHA-256. */
@@ -377,7 +378,8 @@ export class SigningService {
   // ---- telemetry and statistics ----
 
   async telemetry(caller: SignerCaller, body: unknown): Promise<void> {
-    const project = typeof body === 'object' && body !== null && typeof (body as Record<string, unknown>)['project'] === 'string' ? String((body as Record<string, unknown>)['project']).slice(0, 64) : undefined;
+    const named: unknown = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['project'] : undefined;
+    const project = typeof named === 'string' ? named.slice(0, 64) : undefined;
     await this.#audited(caller, 'signing.telemetry', { project }, async () => {
       const event = parseTelemetryEvent(body);
       await this.#access(caller, event.project, 'submitter');
@@ -415,11 +417,10 @@ export class SigningService {
     // Auditors read every project (jobs, profiles, members, outputs) and change nothing.
     const auditor = this.#auditors.has(caller.principal);
     if (project === undefined || (member === undefined && !admin && !auditor)) throw projectNotFound(name.slice(0, 64));
-    if (role === 'member' && member === undefined && !admin) return { project };
-    if (role === 'member') return { project, ...(member === undefined ? {} : { member }) };
-    const has = member?.roles.includes(role) ?? false;
+    const found = { project, ...(member === undefined ? {} : { member }) };
+    if (role === 'member') return found;
     // Signer admins manage every project; submitting stays with the project's submitters.
-    if (has || (admin && role !== 'submitter')) return { project, ...(member === undefined ? {} : { member }) };
+    if (member?.roles.includes(role) === true || (admin && role !== 'submitter')) return found;
     throw denied(`${caller.principal} is not ${role === 'admin' ? 'an admin' : `a ${role}`} of signing project ${name}`);
   }
 
@@ -437,10 +438,7 @@ export class SigningService {
   }
 
   async #ownUpload(caller: SignerCaller, uploadId: string): Promise<SignerUpload> {
-    const upload = await this.#uploadRecords.get(uploadId);
-    // Uploads are their submitter's alone until they become a job.
-    if (upload === undefined || upload.submitter !== caller.principal) throw new CofferError('UPLOAD_NOT_FOUND', 'no upload with this id');
-    return upload;
+    return ownUpload(caller, await this.#uploadRecords.get(uploadId));
   }
 
   async #submitUpload(caller: SignerCaller, profile: SigningProfile, body: Record<string, unknown>): Promise<SigningJob> {
@@ -473,7 +471,7 @@ export class SigningService {
     const hashName = hash === 'SHA256' || hash === 'SHA-256' ? 'SHA-256' : hash === 'SHA384' || hash === 'SHA-384' ? 'SHA-384' : hash === 'SHA512' || hash === 'SHA-512' ? 'SHA-512' : undefined;
     if (hashName === undefined) throw new CofferError('INVALID_ARGUMENT', 'digest.hash must be SHA256, SHA384 or SHA512');
     if (typeof value !== 'string' || !/^(?:[0-9a-fA-F]{2})+$/.test(value)) throw new CofferError('INVALID_ARGUMENT', 'digest.value must be hex');
-    const expected = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 }[hashName];
+    const expected = HASH_BYTES[nodeHashName(hashName)];
     const bytes = Buffer.from(value, 'hex');
     if (bytes.length !== expected) throw new CofferError('INVALID_DIGEST', `a ${hashName} digest is ${expected} bytes, not ${bytes.length}`);
     const size = body['size'];
@@ -659,6 +657,12 @@ export class SigningService {
     await this.#options.audit.append({ ...base, outcome: 'ALLOWED' });
     return result;
   }
+}
+
+/** The upload record if it is the caller's: uploads are their submitter's alone until they become a job. */
+function ownUpload(caller: SignerCaller, upload: SignerUpload | undefined): SignerUpload {
+  if (upload === undefined || upload.submitter !== caller.principal) throw new CofferError('UPLOAD_NOT_FOUND', 'no upload with this id');
+  return upload;
 }
 
 function bodyAborted(source: UploadSource): boolean {
